@@ -1,0 +1,3 @@
+from livegres.cli import main
+
+raise SystemExit(main())

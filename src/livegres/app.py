@@ -1,0 +1,41 @@
+"""Composition root: the only module that wires the subsystems into one ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from livegres.runtime import Runtime
+from livegres.server import routes
+from livegres.server.accesslog import AccessLogMiddleware
+
+
+def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> Starlette:
+    """The ASGI app. With ``manage_runtime``, its lifespan starts and stops ``runtime``
+    (in-process use); ``livegres serve`` starts the runtime itself, before listening."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_runtime:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await runtime.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", routes.healthz, methods=["GET", "HEAD"]),
+            Route("/hasura/healthz", routes.healthz, methods=["GET", "HEAD"]),
+            Route("/v1/version", routes.version, methods=["GET"]),
+        ],
+        middleware=[Middleware(AccessLogMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

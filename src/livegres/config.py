@@ -1,0 +1,276 @@
+"""Settings: one table of options, read from flags, Hasura's environment variables and defaults.
+
+Precedence for every setting: command-line flag, then its environment variables (in the
+order listed), then the default. Each option is declared once in ``OPTIONS``; the CLI's
+``--help`` and the README's configuration table are both generated from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A bad setting: the message is one line meant for the person starting the server."""
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError("expected an integer") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _parse_float(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def _parse_choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError("expected one of " + ", ".join(choices))
+        return value
+
+    return parse
+
+
+def _parse_database_url(raw: str) -> str:
+    value = raw.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError("expected a postgres:// or postgresql:// URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError("the port is not a number") from None
+    return value
+
+
+def _parse_host(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise ValueError("expected a host name or address")
+    # Hasura's default host is "*", meaning every interface.
+    return "0.0.0.0" if value == "*" else value
+
+
+def _parse_path(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected a folder path")
+    return raw
+
+
+def _parse_str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its attribute name, flag, environment variables, parser and default."""
+
+    name: str
+    flag: str
+    envs: tuple[str, ...]
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    metavar: str = "VALUE"
+    secret: bool = False
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "database_url",
+        "--database-url",
+        ("HASURA_GRAPHQL_DATABASE_URL", "DATABASE_URL"),
+        _parse_database_url,
+        None,
+        "PostgreSQL to serve; without one, an embedded PostgreSQL is started in --data-dir",
+        "URL",
+        secret=True,
+    ),
+    Option(
+        "metadata_database_url",
+        "--metadata-database-url",
+        ("HASURA_GRAPHQL_METADATA_DATABASE_URL",),
+        _parse_database_url,
+        None,
+        "PostgreSQL that stores metadata (hdb_catalog); defaults to the database URL",
+        "URL",
+        secret=True,
+    ),
+    Option(
+        "host",
+        "--server-host",
+        ("HASURA_GRAPHQL_SERVER_HOST",),
+        _parse_host,
+        "0.0.0.0",
+        "address to listen on ('*' means every interface)",
+        "HOST",
+    ),
+    Option(
+        "port",
+        "--server-port",
+        ("HASURA_GRAPHQL_SERVER_PORT", "PORT"),
+        _parse_int(0, 65535),
+        8080,
+        "TCP port to listen on",
+        "PORT",
+    ),
+    Option(
+        "admin_secret",
+        "--admin-secret",
+        ("HASURA_GRAPHQL_ADMIN_SECRET",),
+        _parse_str,
+        None,
+        "secret that admin requests send in x-hasura-admin-secret",
+        "SECRET",
+        secret=True,
+    ),
+    Option(
+        "enable_console",
+        "--enable-console",
+        ("HASURA_GRAPHQL_ENABLE_CONSOLE",),
+        _parse_bool,
+        False,
+        "serve the web console at /console",
+        "BOOL",
+    ),
+    Option(
+        "log_level",
+        "--log-level",
+        ("HASURA_GRAPHQL_LOG_LEVEL",),
+        _parse_choice("debug", "info", "warn", "error"),
+        "info",
+        "lowest level of log lines written",
+        "LEVEL",
+    ),
+    Option(
+        "dev_mode",
+        "--dev-mode",
+        ("HASURA_GRAPHQL_DEV_MODE",),
+        _parse_bool,
+        False,
+        "include internal error details in every error response",
+        "BOOL",
+    ),
+    Option(
+        "pg_connections",
+        "--pg-connections",
+        ("HASURA_GRAPHQL_PG_CONNECTIONS",),
+        _parse_int(1, 10000),
+        50,
+        "maximum connections in the database pool",
+        "N",
+    ),
+    Option(
+        "data_dir",
+        "--data-dir",
+        ("LIVEGRES_DATA_DIR",),
+        _parse_path,
+        "./livegres-data",
+        "folder of the embedded PostgreSQL's data (used only without a database URL)",
+        "DIR",
+    ),
+    Option(
+        "db_connect_timeout",
+        "--db-connect-timeout",
+        ("LIVEGRES_DB_CONNECT_TIMEOUT",),
+        _parse_float(0, 86400),
+        60.0,
+        "seconds to keep retrying an unreachable database at startup before giving up",
+        "SECONDS",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    metadata_database_url: str | None = None
+    host: str = "0.0.0.0"
+    port: int = 8080
+    admin_secret: str | None = None
+    enable_console: bool = False
+    log_level: str = "info"
+    dev_mode: bool = False
+    pg_connections: int = 50
+    data_dir: str = "./livegres-data"
+    db_connect_timeout: float = 60.0
+
+    @property
+    def embedded(self) -> bool:
+        """True when Livegres runs its own PostgreSQL (no database URL was given)."""
+        return self.database_url is None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().absolute()
+
+    def with_database(self, url: str) -> Settings:
+        return dataclasses.replace(self, database_url=url)
+
+
+def load_settings(flags: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve every option from raw flag strings (None when absent) and the environment."""
+    environ = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = flags.get(option.name)
+        source = option.flag
+        if raw is None:
+            for env_name in option.envs:
+                if environ.get(env_name, "") != "":
+                    raw, source = environ[env_name], env_name
+                    break
+        if raw is None:
+            values[option.name] = option.default
+            continue
+        try:
+            values[option.name] = option.parse(raw)
+        except ValueError as exc:
+            shown = "(hidden)" if option.secret else repr(raw)
+            raise ConfigError(f"invalid value {shown} for {source}: {exc}") from None
+    return Settings(**values)
+
+
+def describe_options() -> Sequence[tuple[str, str, str, str]]:
+    """(flag, environment variables, default, help) for every option, for docs and --help."""
+    rows = []
+    for option in OPTIONS:
+        default = "(embedded)" if option.name == "database_url" else option.default
+        if option.name == "metadata_database_url":
+            default = "(database URL)"
+        rows.append((option.flag, ", ".join(option.envs), str(default), option.help))
+    return rows

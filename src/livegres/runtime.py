@@ -1,0 +1,78 @@
+"""The running engine's state: settings and database pools, opened and closed together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+
+from livegres import db, migrations
+from livegres.config import Settings
+
+
+class Runtime:
+    """Everything a request may need, created once at startup.
+
+    ``start()`` waits for the database(s), opens the pools and migrates ``hdb_catalog``;
+    ``stop()`` closes what ``start()`` opened. Both are safe to call more than once.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.database_url is None:
+            raise ValueError("Runtime needs a database URL (start the embedded PostgreSQL first)")
+        self.settings = settings
+        self.database_url: str = settings.database_url
+        self.metadata_url: str = settings.metadata_database_url or settings.database_url
+        self._pool: asyncpg.Pool | None = None
+        self._metadata_pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the runtime is not started")
+        return self._pool
+
+    @property
+    def metadata_pool(self) -> asyncpg.Pool:
+        if self._metadata_pool is None:
+            raise RuntimeError("the runtime is not started")
+        return self._metadata_pool
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        timeout = self.settings.db_connect_timeout
+        try:
+            await db.wait_for_database(self.database_url, timeout)
+            self._pool = await db.create_pool(self.database_url, self.settings.pg_connections)
+            if self.metadata_url == self.database_url:
+                self._metadata_pool = self._pool
+            else:
+                await db.wait_for_database(self.metadata_url, timeout, "metadata database")
+                self._metadata_pool = await db.create_pool(self.metadata_url, 5)
+            async with self.metadata_pool.acquire() as conn:
+                await migrations.migrate(conn, "metadata")
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        pools = {id(p): p for p in (self._pool, self._metadata_pool) if p is not None}
+        self._pool = self._metadata_pool = None
+        for pool in pools.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pool.close(), 10)
+
+    async def database_answers(self, timeout: float) -> bool:
+        if self._pool is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                return bool(await self._pool.fetchval("SELECT true"))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False

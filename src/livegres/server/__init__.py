@@ -1,0 +1,1 @@
+"""HTTP transport: Starlette routes and middleware. Nothing here knows SQL."""
