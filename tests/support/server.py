@@ -34,6 +34,7 @@ class LivegresProcess:
         port: int | None = None,
         log_path: Path | None = None,
         cwd: Path | None = None,
+        run_as: tuple[int, int] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.args = ["serve", "--server-host", "127.0.0.1", "--server-port", str(self.port), *args]
@@ -43,6 +44,7 @@ class LivegresProcess:
         self.env = {**base, **(env or {})}
         self.log_path = log_path or Path(f"/tmp/livegres-test-{self.port}.log")
         self.cwd = cwd
+        self.run_as = run_as
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,13 +53,17 @@ class LivegresProcess:
 
     def spawn(self) -> subprocess.Popen[bytes]:
         log = open(self.log_path, "wb")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(
+        user: dict[str, object] = {}
+        if self.run_as is not None:
+            user = {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
+        self.proc = subprocess.Popen(  # type: ignore[call-overload]
             [sys.executable, "-m", "livegres", *self.args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=self.cwd,
+            **user,
         )
         log.close()
         return self.proc
