@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,11 @@ def test_cli_rejects_bad_values_with_one_line(args: list[str], env: dict[str, st
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("livegres: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for option in OPTIONS:
+        assert f"`{option.flag}`" in readme
+        for env in option.envs:
+            assert f"`{env}`" in readme
