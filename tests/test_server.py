@@ -20,7 +20,7 @@ async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
 async def test_version(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/version")
     assert response.status_code == 200
-    assert response.json() == {"version": livegres.__version__}
+    assert response.json() == {"version": livegres.__version__, "server_type": "ce"}
 
 
 async def test_every_response_has_a_request_id(client: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from livegres.runtime import Runtime
-from livegres.server import routes
+from livegres.server import metadata_routes, routes
 from livegres.server.accesslog import AccessLogMiddleware
 
 
@@ -33,7 +33,11 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> Starlette:
             Route("/healthz", routes.healthz, methods=["GET", "HEAD"]),
             Route("/hasura/healthz", routes.healthz, methods=["GET", "HEAD"]),
             Route("/v1/version", routes.version, methods=["GET"]),
+            Route("/v1/metadata", metadata_routes.v1_metadata, methods=["POST"]),
+            Route("/v1/query", metadata_routes.v1_query, methods=["POST"]),
+            Route("/v2/query", metadata_routes.v2_query, methods=["POST"]),
         ],
+        exception_handlers={404: routes.not_found, 405: routes.not_found},
         middleware=[Middleware(AccessLogMiddleware)],
         lifespan=lifespan,
     )

@@ -215,6 +215,20 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
+OPTIONS = (
+    *OPTIONS,
+    Option(
+        "metadata_poll_interval",
+        "--schema-sync-poll-interval",
+        ("HASURA_GRAPHQL_SCHEMA_SYNC_POLL_INTERVAL",),
+        _parse_int(50, 3_600_000),
+        1000,
+        "milliseconds between checks for metadata and schema changes made elsewhere",
+        "MS",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -228,6 +242,7 @@ class Settings:
     pg_connections: int = 50
     data_dir: str = "./livegres-data"
     db_connect_timeout: float = 60.0
+    metadata_poll_interval: int = 1000
 
     @property
     def embedded(self) -> bool:

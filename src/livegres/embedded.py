@@ -91,8 +91,7 @@ def _ensure_system_user() -> _RunAs:
         if result.returncode != 0:
             msg = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
             raise EmbeddedError(
-                f"running as root, and could not create the system user {SYSTEM_USER!r} "
-                f"that PostgreSQL needs: {msg[0]}"
+                f"running as root, and could not create the system user {SYSTEM_USER!r} that PostgreSQL needs: {msg[0]}"
             ) from None
         entry = pwd.getpwnam(SYSTEM_USER)
     return _RunAs(SYSTEM_USER, entry.pw_uid, entry.pw_gid)
@@ -189,9 +188,7 @@ class EmbeddedPostgres:
                 try:
                     self.data_dir.mkdir(parents=True)
                 except OSError as exc:
-                    raise EmbeddedError(
-                        f"cannot create the data folder {self.data_dir}: {exc.strerror}"
-                    ) from None
+                    raise EmbeddedError(f"cannot create the data folder {self.data_dir}: {exc.strerror}") from None
                 created_folder = True
             elif not self.data_dir.is_dir():
                 raise EmbeddedError(f"the data folder {self.data_dir} is not a folder")
@@ -230,9 +227,7 @@ class EmbeddedPostgres:
             fcntl.flock(lockfile.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lockfile.close()
-            raise EmbeddedError(
-                f"the data folder {self.data_dir} is in use by another Livegres process"
-            ) from None
+            raise EmbeddedError(f"the data folder {self.data_dir} is in use by another Livegres process") from None
         self._lock = lockfile
 
     def _initdb(self, bins: Path) -> None:

@@ -9,6 +9,7 @@ import asyncpg
 
 from livegres import db, migrations
 from livegres.config import Settings
+from livegres.metadata.service import MetadataService
 
 
 class Runtime:
@@ -26,6 +27,7 @@ class Runtime:
         self.metadata_url: str = settings.metadata_database_url or settings.database_url
         self._pool: asyncpg.Pool | None = None
         self._metadata_pool: asyncpg.Pool | None = None
+        self._metadata: MetadataService | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -38,6 +40,12 @@ class Runtime:
         if self._metadata_pool is None:
             raise RuntimeError("the runtime is not started")
         return self._metadata_pool
+
+    @property
+    def metadata(self) -> MetadataService:
+        if self._metadata is None:
+            raise RuntimeError("the runtime is not started")
+        return self._metadata
 
     @property
     def started(self) -> bool:
@@ -57,11 +65,17 @@ class Runtime:
                 self._metadata_pool = await db.create_pool(self.metadata_url, 5)
             async with self.metadata_pool.acquire() as conn:
                 await migrations.migrate(conn, "metadata")
+            self._metadata = MetadataService(self.pool, self.metadata_pool, self.metadata_url)
+            await self._metadata.load()
+            self._metadata.watch(self.settings.metadata_poll_interval / 1000)
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
+        if self._metadata is not None:
+            await self._metadata.stop()
+            self._metadata = None
         pools = {id(p): p for p in (self._pool, self._metadata_pool) if p is not None}
         self._pool = self._metadata_pool = None
         for pool in pools.values():

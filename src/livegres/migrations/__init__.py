@@ -65,8 +65,7 @@ async def migrate(conn: asyncpg.Connection, migration_set: str = "metadata") -> 
                 continue
             await conn.execute(migration.sql)
             await conn.execute(
-                "INSERT INTO hdb_catalog.livegres_migrations (migration_set, version, name)"
-                " VALUES ($1, $2, $3)",
+                "INSERT INTO hdb_catalog.livegres_migrations (migration_set, version, name) VALUES ($1, $2, $3)",
                 migration_set,
                 migration.version,
                 migration.name,

@@ -15,8 +15,15 @@ async def healthz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     if not await runtime.database_answers(_HEALTH_TIMEOUT):
         return PlainTextResponse("ERROR", status_code=500)
+    if not runtime.metadata.current.is_consistent:
+        status = 500 if request.query_params.get("strict") == "true" else 200
+        return PlainTextResponse("WARN: inconsistent objects in schema", status_code=status)
     return PlainTextResponse("OK")
 
 
 async def version(request: Request) -> Response:
-    return JSONResponse({"version": livegres.__version__})
+    return JSONResponse({"version": livegres.__version__, "server_type": "ce"})
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": "resource does not exist", "path": "$", "code": "not-found"}, status_code=404)
