@@ -55,7 +55,9 @@ DEFAULT_SOURCE_CONFIGURATION: dict[str, Any] = {
 # Commands that judge consistency themselves instead of failing on a new inconsistency.
 _SELF_CHECKING = {
     "run_sql",
+    "pg_run_sql",
     "replace_metadata",
+    "replace_metadata_v2",
     "reload_metadata",
     "drop_inconsistent_metadata",
     "clear_metadata",
@@ -229,7 +231,7 @@ class MetadataService:
                 exec_path=() if api == "v2query" else ("args",),
                 reload_catalog=cat.load_catalog,
             )
-            status, answer = await self._run(ctx, body, index=None)
+            status, answer = await self._run(ctx, body, envelope=())
             if not (ctx.modified or ctx.catalog_changed):
                 return status, answer
             if ctx.modified and requested is not None and requested != stored:
@@ -256,18 +258,19 @@ class MetadataService:
         async with self._metadata_pool.acquire() as mconn, mconn.transaction():
             yield mconn
 
-    async def _run(self, ctx: Context, body: Any, index: int | None) -> tuple[int, Any]:
-        """Run one element (a command or a bulk) with ``ctx``'s paths set for its position."""
+    async def _run(self, ctx: Context, body: Any, envelope: tuple[str | int, ...]) -> tuple[int, Any]:
+        """Run one element (a command or a bulk); ``envelope`` is where it sits in the request."""
+        where = json_path(*envelope)
         if not isinstance(body, dict):
-            raise QueryError("parse-failed", "expected Object", path=json_path(*ctx.parse_path))
+            raise QueryError("parse-failed", "expected Object", path=where)
         kind = body.get("type")
         if not isinstance(kind, str):
-            raise QueryError("parse-failed", 'key "type" not found', path=json_path(*ctx.parse_path))
+            raise QueryError("parse-failed", 'key "type" not found', path=where)
         if kind in _BULK:
-            return await self._bulk(ctx, kind, body)
-        command = self._lookup(ctx.api, kind, body.get("version"), json_path(*ctx.parse_path))
+            return await self._bulk(ctx, kind, body, envelope)
+        command = self._lookup(ctx.api, kind, body.get("version"), where)
         if "args" not in body and kind not in ("export_metadata", "clear_metadata", "reload_metadata"):
-            raise QueryError("parse-failed", 'key "args" not found', path=json_path(*ctx.parse_path))
+            raise QueryError("parse-failed", 'key "args" not found', path=where)
         args = body.get("args", {})
         before = {(i.type, i.name) for i in ctx.cache().inconsistencies}
         answer = await command.handler(ctx, args)
@@ -277,26 +280,29 @@ class MetadataService:
             return answer
         return 200, answer
 
-    async def _bulk(self, ctx: Context, kind: str, body: dict[str, Any]) -> tuple[int, Any]:
+    async def _bulk(
+        self, ctx: Context, kind: str, body: dict[str, Any], envelope: tuple[str | int, ...]
+    ) -> tuple[int, Any]:
         items = body.get("args")
         if not isinstance(items, list):
-            raise QueryError("parse-failed", "expected Array", path=json_path(*ctx.parse_path))
+            raise QueryError("parse-failed", "expected Array", path=json_path(*envelope, "args"))
         parse_base, exec_base = ctx.parse_path, ctx.exec_path
         results: list[Any] = []
         try:
             for i, item in enumerate(items):
+                inner = (*envelope, i) if ctx.api == "query" else (*envelope, "args", i)
                 ctx.parse_path = (*parse_base, i) if ctx.api == "query" else (*exec_base, i, "args")
                 ctx.exec_path = (*exec_base, i) if ctx.api == "v2query" else (*exec_base, i, "args")
                 if kind == "bulk_keep_going":
                     snapshot = ctx.metadata
                     try:
                         async with ctx.conn.transaction():
-                            results.append((await self._run(ctx, item, i))[1])
+                            results.append((await self._run(ctx, item, inner))[1])
                     except QueryError as exc:
                         ctx.metadata = snapshot
                         results.append(exc.to_metadata_json(True))
                     continue
-                results.append((await self._run(ctx, item, i))[1])
+                results.append((await self._run(ctx, item, inner))[1])
         finally:
             ctx.parse_path, ctx.exec_path = parse_base, exec_base
         if kind == "bulk_atomic":
