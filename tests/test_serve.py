@@ -200,9 +200,7 @@ def _run_to_exit(args: list[str], env: dict[str, str] | None = None) -> Livegres
 
 def test_unreachable_database_gives_up_after_the_timeout() -> None:
     port = free_port()
-    proc = _run_to_exit(
-        ["--database-url", f"postgres://postgres@127.0.0.1:{port}/x", "--db-connect-timeout", "2"]
-    )
+    proc = _run_to_exit(["--database-url", f"postgres://postgres@127.0.0.1:{port}/x", "--db-connect-timeout", "2"])
     assert proc.proc is not None and proc.proc.returncode == 1
     out = proc.output()
     assert "not reachable yet; retrying" in out

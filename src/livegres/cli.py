@@ -23,6 +23,7 @@ from livegres import log
 from livegres.config import OPTIONS, ConfigError, Settings, load_settings
 from livegres.db import DatabaseUnavailable
 from livegres.embedded import EmbeddedError, EmbeddedPostgres
+from livegres.metadata import cli as metadata_cli
 
 
 class StartupError(Exception):
@@ -58,6 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
             default=None,
             help=f"{option.help} [env: {', '.join(option.envs)}] [default: {default}]",
         )
+    metadata = commands.add_parser(
+        "metadata",
+        help="export or apply the metadata of a running server",
+        description="Export or apply the metadata of a running Livegres (or Hasura) server over HTTP.",
+    )
+    metadata_cli.add_arguments(metadata)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -68,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(livegres.__version__)
         return 0
+    if args.command == "metadata":
+        return metadata_cli.main(args)
     if args.command != "serve":
         parser.print_help()
         return 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import asyncpg
 
@@ -69,9 +68,11 @@ async def wait_for_database(url: str, timeout: float, what: str = "database") ->
         return
 
 
-async def _init_connection(conn: Any) -> None:
-    # Timestamps go out as Hasura formats them; the session sees UTC.
-    await conn.execute("SET TIME ZONE 'UTC'")
+# Sent at connection start, so they survive the RESET ALL that the pool runs on release.
+# Timestamps go out as Hasura formats them: the session sees UTC. JIT compilation is off: its
+# start-up cost (often a second or more, e.g. for the catalog query, whose recursive CTE the
+# planner overestimates) dwarfs the short statements an API server runs.
+SERVER_SETTINGS = {"TimeZone": "UTC", "jit": "off"}
 
 
 async def create_pool(url: str, max_size: int) -> asyncpg.Pool:
@@ -80,5 +81,5 @@ async def create_pool(url: str, max_size: int) -> asyncpg.Pool:
         min_size=1,
         max_size=max_size,
         max_cacheable_statement_size=256 * 1024,
-        init=_init_connection,
+        server_settings=SERVER_SETTINGS,
     )

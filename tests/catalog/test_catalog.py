@@ -433,8 +433,7 @@ async def test_fingerprint_ignores_data_changes(database_url: str) -> None:
         )
         before = await catalog_fingerprint(conn)
         for statement in [
-            "INSERT INTO fpd.items (name, body)"
-            " SELECT 'n' || i, repeat('x', 5000) FROM generate_series(1, 200) i",
+            "INSERT INTO fpd.items (name, body) SELECT 'n' || i, repeat('x', 5000) FROM generate_series(1, 200) i",
             "UPDATE fpd.items SET name = name || '!'",
             "DELETE FROM fpd.items WHERE id % 2 = 0",
             "ANALYZE fpd.items",

@@ -32,8 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--corpus",
         metavar="DIR",
-        help="the corpus folder [default: $LIVEGRES_HASURA_TESTS, else ../shared/hasura-tests "
-        "next to the repository]",
+        help="the corpus folder [default: $LIVEGRES_HASURA_TESTS, else ../shared/hasura-tests next to the repository]",
     )
     parser.add_argument(
         "--folder",
@@ -59,12 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add the cases that passed to tests/conformance/passing.txt (never removes any)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per request [default: 10]"
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="print every case that did not pass, with why"
-    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per request [default: 10]")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every case that did not pass, with why")
     return parser
 
 

@@ -49,6 +49,7 @@ _SETUP_STEMS = (
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _POSTGIS = re.compile(r"postgis|geometry|geography", re.IGNORECASE)
+_XML = re.compile(r"\bxml\b", re.IGNORECASE)
 
 
 class CorpusMissing(Exception):
@@ -173,6 +174,11 @@ class Folder:
         files = [*self.setup, *(f for f in (self.values_setup,) if f is not None)]
         return any(_POSTGIS.search(f.text) for f in files)
 
+    @property
+    def needs_xml(self) -> bool:
+        files = [*self.setup, *(f for f in (self.values_setup,) if f is not None)]
+        return any(_XML.search(f.text) for f in files)
+
 
 def is_setup_file(name: str) -> bool:
     stem = name.rsplit(".", 1)[0]
@@ -201,9 +207,7 @@ def parse_request(item: Any) -> Request:
         if not isinstance(allowed, list) or not allowed:
             raise CaseFormatError("allowed_responses is not a non-empty list")
         expected = tuple(
-            Expected(a.get("response"), _headers(a.get("resp_headers")))
-            for a in allowed
-            if isinstance(a, Mapping)
+            Expected(a.get("response"), _headers(a.get("resp_headers"))) for a in allowed if isinstance(a, Mapping)
         )
     else:
         expected = (Expected(item.get("response"), _headers(item.get("resp_headers"))),)
@@ -310,9 +314,7 @@ def selected(folder: str, patterns: Sequence[str]) -> bool:
     return not patterns or any(p in folder for p in patterns)
 
 
-def discover(
-    root: Path, patterns: Sequence[str] = (), environ: Mapping[str, str] | None = None
-) -> list[Folder]:
+def discover(root: Path, patterns: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[Folder]:
     """The corpus's folders (those holding YAML files) whose path contains one of ``patterns``."""
     if not root.is_dir():
         raise CorpusMissing(CorpusLocation(root, "as given").missing_message())

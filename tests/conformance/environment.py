@@ -30,6 +30,9 @@ SERVER_ENV_DEFAULTS = {"EVENT_WEBHOOK_HEADER": "MyEnvValue"}
 _RESET_LOCK_TIMEOUT = "10s"
 
 
+XML_FEATURE = "(xml type)"
+
+
 class ServerStartError(Exception):
     """``livegres serve`` did not start; the message includes its output."""
 
@@ -45,6 +48,11 @@ class Environment:
     @property
     def has_postgis(self) -> bool:
         return "postgis" in self.extensions
+
+    @property
+    def has_xml(self) -> bool:
+        """Whether the server was built with XML support (libxml); some setups insert xml values."""
+        return XML_FEATURE in self.extensions
 
     @property
     def server_url(self) -> str:
@@ -112,9 +120,13 @@ async def open_environment(
         conn = await asyncpg.connect(database_url)
         stack.push_async_callback(conn.close)
         rows = await conn.fetch("SELECT name FROM pg_available_extensions")
-        server = LivegresProcess(
-            ["--database-url", database_url], env=server_env(), log_path=tmp / "livegres.log"
-        )
+        features = {str(r["name"]) for r in rows}
+        try:
+            await conn.fetchval("SELECT '<a/>'::xml::text")
+            features.add(XML_FEATURE)
+        except asyncpg.PostgresError:
+            pass
+        server = LivegresProcess(["--database-url", database_url], env=server_env(), log_path=tmp / "livegres.log")
         try:
             await asyncio.to_thread(server.start)
         except RuntimeError as exc:
@@ -122,4 +134,4 @@ async def open_environment(
         stack.push_async_callback(asyncio.to_thread, server.stop)
         http = HttpClient(server.url, timeout)
         stack.push_async_callback(http.aclose)
-        yield Environment(database_url, server, http, conn, frozenset(str(r["name"]) for r in rows))
+        yield Environment(database_url, server, http, conn, frozenset(features))

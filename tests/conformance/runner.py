@@ -34,6 +34,7 @@ from tests.conformance.transport import (
 )
 
 POSTGIS_REASON = "needs PostGIS, not available on this PostgreSQL"
+XML_REASON = "needs a PostgreSQL built with XML support (the setup stores xml values), not this one"
 
 
 @dataclass
@@ -55,9 +56,7 @@ async def run(options: Options) -> RunResult:
     when the server does not start."""
     started = time.monotonic()
     folders = discover(options.corpus, options.folders, options.environ)
-    result = RunResult(
-        options.corpus, [f.path for f in folders], partial=bool(options.folders), strict=options.strict
-    )
+    result = RunResult(options.corpus, [f.path for f in folders], partial=bool(options.folders), strict=options.strict)
     async with open_environment(options.admin_url, timeout=options.timeout) as env:
         await run_folders(env, folders, options, result)
     result.seconds = time.monotonic() - started
@@ -74,6 +73,9 @@ class Target(Protocol):
 
     @property
     def has_postgis(self) -> bool: ...
+
+    @property
+    def has_xml(self) -> bool: ...
 
     async def reset(self, *, postgis: bool = False) -> None: ...
 
@@ -121,6 +123,10 @@ class _Runner:
         if folder.needs_postgis and not self.env.has_postgis:
             for case, _ in runnable:
                 self.record(folder, case, Outcome.skipped(POSTGIS_REASON))
+            return
+        if folder.needs_xml and not self.env.has_xml:
+            for case, _ in runnable:
+                self.record(folder, case, Outcome.skipped(XML_REASON))
             return
         if folder.scope is SetupScope.CASE:
             for case, transport in runnable:

@@ -101,6 +101,7 @@ class FakeTarget:
     server: FakeServer
     server_url: str = "http://fake"
     has_postgis: bool = False
+    has_xml: bool = True
     resets: int = 0
 
     async def reset(self, *, postgis: bool = False) -> None:
@@ -167,9 +168,7 @@ async def test_statuses_and_reasons(corpus: Path) -> None:
         "subscriptions/s/steps.yaml": "skipped",
     }
     reasons = result.report()["reasons"]
-    assert reasons["queries/graphql_query/things/wrong.yaml"] == (
-        "/v1/graphql: $.data.wrong: expected 2, got 3"
-    )
+    assert reasons["queries/graphql_query/things/wrong.yaml"] == ("/v1/graphql: $.data.wrong: expected 2, got 3")
     assert reasons["queries/graphql_query/geo/case.yaml"] == POSTGIS_REASON
     assert reasons["queries/subscriptions/s/steps.yaml"].startswith("needs the subscription harness")
     assert result.report()["notes"]["queries/graphql_query/things/steps.yaml"][0].startswith(
@@ -229,9 +228,7 @@ async def test_a_crash_errors_the_rest(corpus: Path) -> None:
 async def test_ratchet(corpus: Path, tmp_path: Path) -> None:
     result, _ = await _run(corpus, FakeServer())
     file = tmp_path / "passing.txt"
-    assert ratchet.add(["queries/graphql_query/things/ok.yaml"], file) == [
-        "queries/graphql_query/things/ok.yaml"
-    ]
+    assert ratchet.add(["queries/graphql_query/things/ok.yaml"], file) == ["queries/graphql_query/things/ok.yaml"]
     added = ratchet.add(result.passed(), file)
     assert "queries/graphql_query/things/steps.yaml" in added
     assert "queries/graphql_query/things/ok.yaml" not in added

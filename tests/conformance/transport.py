@@ -139,9 +139,7 @@ def check_reply(request: Request, reply: Reply, *, strict: bool) -> Verdict:
             return verdict
     if len(verdicts) == 1:
         return verdicts[0]
-    return Verdict(
-        False, f"none of the {len(verdicts)} allowed responses matched; first: {verdicts[0].reason}"
-    )
+    return Verdict(False, f"none of the {len(verdicts)} allowed responses matched; first: {verdicts[0].reason}")
 
 
 def _check_expected(expected: Expected, reply: Reply, *, strict: bool) -> Verdict:

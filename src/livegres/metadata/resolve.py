@@ -175,7 +175,7 @@ def _check_columns(table: cat.Table, columns: m.ColumnSpec, computed: Mapping[st
         return None
     for column in columns:
         if column not in table.columns and (computed is None or column not in computed):
-            return f'column "{column}" does not exist in table "{text(table.name)}"'
+            return f'column "{column}" does not exist'
     return None
 
 
@@ -237,7 +237,7 @@ def resolve(metadata: m.Metadata, catalog: cat.Catalog) -> SchemaCache:
                 computed[cf.name] = resolved_cf
         for kind in ("insert", "select", "update", "delete"):
             for entry in getattr(meta_table, f"{kind}_permissions"):
-                columns: m.ColumnSpec = getattr(entry.permission, "columns", "*")
+                columns: m.ColumnSpec = getattr(entry.permission, "columns", None) or "*"
                 reason = _check_columns(table, columns, computed if kind == "select" else None)
                 if reason is not None:
                     problems.append(

@@ -1,0 +1,100 @@
+"""What one role may see: the input that makes a schema per role.
+
+The schema builder never reads permissions itself. It asks a ``RoleView`` which tables the
+role can select from, which of their columns and computed fields, whether it may aggregate,
+which root fields it gets, and which tracked functions it may call. ``admin_view`` sees
+everything; the permission layer builds the views of other roles from the select
+permissions (``columns``, ``computed_fields``, ``allow_aggregations``,
+``query_root_fields``, ``subscription_root_fields``) and the function permissions.
+
+Hasura's rules that follow from a view, applied by the builder: a table the role cannot
+select from has no types and no root fields, and relationships to it disappear; an
+aggregate relationship, ``<t>_aggregate`` and the aggregation predicates need
+``allow_aggregations`` on the target table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from livegres import catalog as cat
+from livegres.metadata import model as m
+from livegres.metadata.resolve import SchemaCache
+
+ADMIN_ROLE = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class TableView:
+    """A role's select permission on one table, as far as the schema shape needs it.
+
+    ``columns`` and ``computed_fields`` are PostgreSQL / metadata names. Root field sets
+    use the keys of ``custom_root_fields`` (``select``, ``select_by_pk``,
+    ``select_aggregate``, ``select_stream``); ``None`` means every one.
+    """
+
+    columns: frozenset[str]
+    computed_fields: frozenset[str] = frozenset()
+    allow_aggregations: bool = True
+    query_root_fields: frozenset[str] | None = None
+    subscription_root_fields: frozenset[str] | None = None
+
+    def allows_query_root(self, key: str) -> bool:
+        return self.query_root_fields is None or key in self.query_root_fields
+
+    def allows_subscription_root(self, key: str) -> bool:
+        return self.subscription_root_fields is None or key in self.subscription_root_fields
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    role: str
+    tables: Mapping[cat.QualifiedName, TableView] = field(default_factory=lambda: MappingProxyType({}))
+    functions: frozenset[cat.QualifiedName] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN_ROLE
+
+    def table(self, name: cat.QualifiedName) -> TableView | None:
+        return self.tables.get(name)
+
+
+def admin_view(cache: SchemaCache) -> RoleView:
+    """The admin role: every column, computed field and root field of every tracked table."""
+    tables = {
+        name: TableView(
+            columns=frozenset(info.table.columns),
+            computed_fields=frozenset(info.computed_fields),
+        )
+        for name, info in cache.tables.items()
+    }
+    return RoleView(ADMIN_ROLE, MappingProxyType(tables), frozenset(cache.functions))
+
+
+def select_view(role: str, cache: SchemaCache) -> RoleView:
+    """A simple view from select permissions alone: a starting point for the permission layer.
+
+    Function permissions follow Hasura's default (inferred): a role may call a tracked
+    function when it may select from the table the function returns.
+    """
+    tables: dict[cat.QualifiedName, TableView] = {}
+    for name, info in cache.tables.items():
+        entry = info.meta.permissions_for(role).select
+        if entry is None:
+            continue
+        permission: m.SelectPermission = entry.permission
+        columns = info.table.columns if permission.columns == "*" else permission.columns
+        tables[name] = TableView(
+            columns=frozenset(c for c in columns if c in info.table.columns),
+            computed_fields=frozenset(c for c in permission.computed_fields if c in info.computed_fields),
+            allow_aggregations=permission.allow_aggregations,
+            query_root_fields=None if permission.query_root_fields is None else frozenset(permission.query_root_fields),
+            subscription_root_fields=(
+                None if permission.subscription_root_fields is None else frozenset(permission.subscription_root_fields)
+            ),
+        )
+    functions = frozenset(name for name, fn in cache.functions.items() if fn.function.return_table in tables)
+    return RoleView(role, MappingProxyType(tables), functions)

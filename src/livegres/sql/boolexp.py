@@ -1,0 +1,167 @@
+"""Boolean expressions -> SQL conditions.
+
+Each condition is evaluated against one table alias (``alias``) and, for Hasura's
+``["$", "column"]`` references, the alias of the table the whole expression started from
+(``root``). Relationship filters, ``_exists`` and aggregate predicates become correlated
+``EXISTS`` / scalar subqueries with fresh aliases from ``Aliases``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from livegres.catalog.model import QualifiedName
+from livegres.ir import boolexp as b
+from livegres.ir.values import Literal, Param
+from livegres.sql.fragment import Sql, ident, join, param, qualified, raw, sql, type_name
+
+_OPERATORS: dict[b.CompareOp, str] = {
+    b.CompareOp.EQ: "=",
+    b.CompareOp.NEQ: "<>",
+    b.CompareOp.GT: ">",
+    b.CompareOp.LT: "<",
+    b.CompareOp.GTE: ">=",
+    b.CompareOp.LTE: "<=",
+    b.CompareOp.LIKE: "LIKE",
+    b.CompareOp.NLIKE: "NOT LIKE",
+    b.CompareOp.ILIKE: "ILIKE",
+    b.CompareOp.NILIKE: "NOT ILIKE",
+    b.CompareOp.SIMILAR: "SIMILAR TO",
+    b.CompareOp.NSIMILAR: "NOT SIMILAR TO",
+    b.CompareOp.REGEX: "~",
+    b.CompareOp.NREGEX: "!~",
+    b.CompareOp.IREGEX: "~*",
+    b.CompareOp.NIREGEX: "!~*",
+    b.CompareOp.CONTAINS: "@>",
+    b.CompareOp.CONTAINED_IN: "<@",
+    b.CompareOp.HAS_KEY: "?",
+    b.CompareOp.HAS_KEYS_ANY: "?|",
+    b.CompareOp.HAS_KEYS_ALL: "?&",
+}
+
+_COLUMN_OPERATORS: dict[b.ColumnOp, str] = {
+    b.ColumnOp.CEQ: "=",
+    b.ColumnOp.CNE: "<>",
+    b.ColumnOp.CGT: ">",
+    b.ColumnOp.CLT: "<",
+    b.ColumnOp.CGTE: ">=",
+    b.ColumnOp.CLTE: "<=",
+}
+
+TRUE = raw("true")
+FALSE = raw("false")
+
+
+class Aliases:
+    """Table aliases, numbered in the order the compiler meets tables: ``"_3_article"``.
+
+    The same IR always walks in the same order, so it always gets the same aliases."""
+
+    __slots__ = ("_count",)
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def new(self, table: QualifiedName) -> str:
+        self._count += 1
+        hint = re.sub(r"[^0-9A-Za-z_]", "", table.name)[:24]
+        return f"_{self._count}_{hint}" if hint else f"_{self._count}"
+
+
+def compare(lhs: Sql, op: b.CompareOp, value: Param) -> Sql:
+    """``lhs op value`` for one of Hasura's comparison operators."""
+    if op is b.CompareOp.IS_NULL:
+        if isinstance(value.source, Literal) and isinstance(value.source.value, bool):
+            return sql(lhs, " IS NULL" if value.source.value else " IS NOT NULL")
+        return sql("((", lhs, " IS NULL) = ", param(value), ")")
+    if op is b.CompareOp.IN:
+        return sql(lhs, " = ANY(", param(value), ")")
+    if op is b.CompareOp.NIN:
+        return sql(lhs, " <> ALL(", param(value), ")")
+    return sql(lhs, f" {_OPERATORS[op]} ", param(value))
+
+
+def conjunction(items: list[Sql]) -> Sql:
+    if not items:
+        return TRUE
+    if len(items) == 1:
+        return items[0]
+    return join((sql("(", item, ")") for item in items), " AND ")
+
+
+def join_condition(mapping: tuple[tuple[str, str], ...], outer: str, inner: str) -> list[Sql]:
+    """``outer.column = inner.remote_column`` for each mapping pair."""
+    return [sql(ident(outer, local), " = ", ident(inner, remote)) for local, remote in mapping]
+
+
+def aggregate_call(function: b.AggregateFunction, columns: tuple[str, ...], distinct: bool, alias: str) -> Sql:
+    """``count(*)``, ``count(DISTINCT "a"."x")``, ``count(("a"."x", "a"."y"))``, ``sum("a"."x")``."""
+    prefix = "DISTINCT " if distinct else ""
+    if not columns:
+        if function is not b.AggregateFunction.COUNT:
+            raise ValueError(f"{function} needs a column")
+        return raw("count(*)")
+    cols = [ident(alias, c) for c in columns]
+    arg = cols[0] if len(cols) == 1 else sql("(", join(cols, ", "), ")")
+    return sql(f"{function.value}({prefix}", arg, ")")
+
+
+def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> Sql:
+    """The SQL condition for ``exp`` over the row ``alias`` (``root`` for ``$`` references)."""
+    match exp:
+        case b.BoolTrue():
+            return TRUE
+        case b.And(items):
+            return conjunction([compile_boolexp(i, alias, root, aliases) for i in items])
+        case b.Or(items):
+            if not items:
+                return FALSE
+            if len(items) == 1:
+                return compile_boolexp(items[0], alias, root, aliases)
+            return join((sql("(", compile_boolexp(i, alias, root, aliases), ")") for i in items), " OR ")
+        case b.Not(item):
+            return sql("NOT (", compile_boolexp(item, alias, root, aliases), ")")
+        case b.ColumnComparison(column, op, value, cast_to):
+            lhs = ident(alias, column)
+            if cast_to is not None:
+                lhs = sql("(", lhs, f")::{type_name(cast_to)}")
+            return compare(lhs, op, value)
+        case b.ColumnToColumn(column, op, other):
+            rhs = ident(root if other.root else alias, other.column)
+            return sql(ident(alias, column), f" {_COLUMN_OPERATORS[op]} ", rhs)
+        case b.RelationshipExists(table, mapping, where):
+            inner = aliases.new(table)
+            cond = [*join_condition(mapping, alias, inner), compile_boolexp(where, inner, root, aliases)]
+            return _exists(table, inner, cond)
+        case b.Exists(table, where):
+            inner = aliases.new(table)
+            return _exists(table, inner, [compile_boolexp(where, inner, root, aliases)])
+        case b.AggregatePredicate():
+            return _aggregate_predicate(exp, alias, root, aliases)
+    raise TypeError(f"not a boolean expression: {exp!r}")
+
+
+def _exists(table: QualifiedName, inner: str, conditions: list[Sql]) -> Sql:
+    conditions = [c for c in conditions if c is not TRUE]
+    return sql(
+        "EXISTS (SELECT 1 FROM ", qualified(table), " AS ", ident(inner), " WHERE ", conjunction(conditions), ")"
+    )
+
+
+def _aggregate_predicate(exp: b.AggregatePredicate, alias: str, root: str, aliases: Aliases) -> Sql:
+    inner = aliases.new(exp.table)
+    conditions = join_condition(exp.mapping, alias, inner)
+    if exp.filter is not None:
+        conditions.append(compile_boolexp(exp.filter, inner, root, aliases))
+    value = sql(
+        "(SELECT ",
+        aggregate_call(exp.function, exp.arguments, exp.distinct, inner),
+        " FROM ",
+        qualified(exp.table),
+        " AS ",
+        ident(inner),
+        " WHERE ",
+        conjunction(conditions),
+        ")",
+    )
+    return conjunction([compare(value, op, p) for op, p in exp.predicate])

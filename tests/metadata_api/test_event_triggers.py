@@ -1,0 +1,297 @@
+"""Event triggers through HTTP (metadata only): create, replace, delete; errors as Hasura's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+async def q(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> httpx.Response:
+    return await client.post(url, json=body)
+
+
+async def ok(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> Any:
+    response = await q(client, body, url)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def error(client: httpx.AsyncClient, body: Any, url: str = "/v1/query", status: int = 400) -> Any:
+    response = await q(client, body, url)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def export(client: httpx.AsyncClient) -> dict[str, Any]:
+    body: dict[str, Any] = await ok(client, {"type": "export_metadata", "args": {}}, "/v1/metadata")
+    return body
+
+
+async def table_entry(client: httpx.AsyncClient, name: str, schema: str = "public") -> dict[str, Any]:
+    for entry in (await export(client))["sources"][0]["tables"]:
+        if entry["table"] == {"name": name, "schema": schema}:
+            return dict(entry)
+    raise AssertionError(f"table {schema}.{name} is not tracked")
+
+
+async def new_table(client: httpx.AsyncClient, name: str) -> None:
+    sql = f"CREATE TABLE et.{name} (c1 int, c2 text)"
+    await ok(client, {"type": "run_sql", "args": {"sql": sql}})
+    await ok(client, {"type": "track_table", "args": {"schema": "et", "name": name}})
+
+
+def create(name: str, table: str, **spec: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"name": name, "table": {"schema": "et", "name": table}, **spec}
+    args.setdefault("webhook", "http://127.0.0.1:5592")
+    return {"type": "create_event_trigger", "args": args}
+
+
+ALL = {"insert": {"columns": "*"}, "update": {"columns": "*"}, "delete": {"columns": "*"}}
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def schema(client: httpx.AsyncClient) -> None:
+    await ok(client, {"type": "run_sql", "args": {"sql": "CREATE SCHEMA et; CREATE TABLE et.untracked (c1 int)"}})
+
+
+async def test_create_event_trigger_shows_in_export(client: httpx.AsyncClient) -> None:
+    await new_table(client, "t_create")
+    body = create(
+        "t_create_all",
+        "t_create",
+        insert={"columns": "*", "payload": ["c1"]},
+        update={"columns": ["c2"]},
+        delete={"columns": "*"},
+        headers=[{"name": "X-Header-From-Value", "value": "MyValue"}],
+    )
+    assert await ok(client, body) == {"message": "success"}
+    entry = await table_entry(client, "t_create", "et")
+    assert entry["event_triggers"] == [
+        {
+            "name": "t_create_all",
+            "definition": {
+                "delete": {"columns": "*"},
+                "enable_manual": False,
+                "insert": {"columns": "*", "payload": ["c1"]},
+                "update": {"columns": ["c2"]},
+            },
+            "retry_conf": {"interval_sec": 10, "num_retries": 0, "timeout_sec": 60},
+            "webhook": "http://127.0.0.1:5592",
+            "headers": [{"name": "X-Header-From-Value", "value": "MyValue"}],
+        }
+    ]
+
+
+async def test_pg_create_event_trigger_on_metadata_api(client: httpx.AsyncClient) -> None:
+    await new_table(client, "t_meta")
+    args = {
+        "source": "default",
+        "name": "t_meta_manual",
+        "table": {"schema": "et", "name": "t_meta"},
+        "enable_manual": True,
+        "retry_conf": {"num_retries": 5, "interval_sec": 5},
+        "webhook": "http://example/hook",
+    }
+    await ok(client, {"type": "pg_create_event_trigger", "args": args}, "/v1/metadata")
+    (trigger,) = (await table_entry(client, "t_meta", "et"))["event_triggers"]
+    assert trigger == {
+        "name": "t_meta_manual",
+        "definition": {"enable_manual": True},
+        "retry_conf": {"interval_sec": 5, "num_retries": 5},
+        "webhook": "http://example/hook",
+    }
+
+
+async def test_operation_specs_not_provided(client: httpx.AsyncClient) -> None:
+    # The corpus's create_trigger_operation_specs_not_provided_err.yaml.
+    await new_table(client, "t_nospec")
+    body = {"type": "create_event_trigger", "args": {"name": "t1_1", "table": {"schema": "et", "name": "t_nospec"}}}
+    assert await error(client, body) == {
+        "error": "atleast one amongst insert/update/delete/enable_manual spec must be provided",
+        "code": "parse-failed",
+        "path": "$",
+    }
+    body = {**body, "type": "pg_create_event_trigger"}
+    answer = await error(client, body, "/v1/metadata")
+    assert answer["path"] == "$.args"
+    body = create("t1_1", "t_nospec", enable_manual=False)
+    answer = await error(client, body)
+    assert answer["error"] == "atleast one amongst insert/update/delete/enable_manual spec must be provided"
+    bulk = {"type": "bulk", "args": [create("t_ok", "t_nospec", **ALL), create("t1_1", "t_nospec")]}
+    answer = await error(client, bulk)
+    assert answer["path"] == "$[1]"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "message"),
+    [
+        ("1abc", "$", "only alphanumeric and underscore and hyphens allowed for name"),
+        ("a b", "$", "only alphanumeric and underscore and hyphens allowed for name"),
+        ("_abc", "$", "only alphanumeric and underscore and hyphens allowed for name"),
+        ("a" * 43, "$", "event trigger name can be at most 42 characters"),
+        ("", "$.name", "empty string not allowed"),
+    ],
+)
+async def test_bad_names(client: httpx.AsyncClient, name: str, path: str, message: str) -> None:
+    body = create(name, "t_any", **ALL)
+    assert await error(client, body) == {"path": path, "error": message, "code": "parse-failed"}
+
+
+async def test_webhook_and_column_specifications(client: httpx.AsyncClient) -> None:
+    body = create("t_hooks", "t_any", **ALL, webhook_from_env="HOOK_URL")
+    assert await error(client, body) == {
+        "path": "$",
+        "error": "only one of webhook or webhook_from_env should be given",
+        "code": "parse-failed",
+    }
+    body = create("t_hooks", "t_any", **ALL)
+    del body["args"]["webhook"]
+    assert (await error(client, body))["error"] == "must provide webhook or webhook_from_env"
+    body = create("t_hooks", "t_any", update={"columns": []})
+    assert (await error(client, body))["error"] == "found empty column specification"
+    body = create("t_hooks", "t_any", delete={"columns": "*", "payload": []})
+    assert (await error(client, body))["error"] == "found empty payload specification"
+    body = create("t_hooks", "t_any", insert={"columns": "c1"})
+    assert await error(client, body) == {
+        "path": "$.insert.columns",
+        "error": "only * or [] allowed",
+        "code": "parse-failed",
+    }
+    body = create("t_hooks", "t_any", insert={"payload": "*"})
+    assert (await error(client, body))["path"] == "$.insert"
+
+
+async def test_table_and_columns_must_exist(client: httpx.AsyncClient) -> None:
+    body = create("t_cols", "untracked", **ALL)
+    assert await error(client, body) == {
+        "path": "$.args",
+        "error": 'table "et.untracked" does not exist in source: default',
+        "code": "not-exists",
+    }
+    await new_table(client, "t_cols")
+    body = create("t_cols", "t_cols", update={"columns": ["c1", "nope"]})
+    assert await error(client, body) == {
+        "path": "$.args",
+        "error": 'column "nope" does not exist',
+        "code": "not-exists",
+    }
+    body = create("t_cols", "t_cols", insert={"columns": "*", "payload": ["c2", "gone"]})
+    assert (await error(client, body))["error"] == 'column "gone" does not exist'
+
+
+async def test_trigger_names_are_unique(client: httpx.AsyncClient) -> None:
+    await new_table(client, "t_uniq1")
+    await new_table(client, "t_uniq2")
+    await ok(client, create("t_uniq", "t_uniq1", **ALL))
+    expected = {"path": "$.args", "error": 'Event trigger with name "t_uniq" already exists', "code": "already-exists"}
+    assert await error(client, create("t_uniq", "t_uniq1", **ALL)) == expected
+    assert await error(client, create("t_uniq", "t_uniq2", insert={"columns": "*"})) == expected
+
+
+async def test_replace(client: httpx.AsyncClient) -> None:
+    await new_table(client, "t_repl")
+    await new_table(client, "t_repl_other")
+    await ok(client, create("t_repl_cols", "t_repl", insert={"columns": "*"}, update={"columns": ["c2"]}))
+    body = create(
+        "t_repl_cols",
+        "t_repl",
+        update={"columns": ["c1"]},
+        delete={"columns": "*"},
+        webhook="http://127.0.0.1:5592/new",
+        retry_conf={"num_retries": 5, "interval_sec": 5},
+        replace=True,
+    )
+    assert await ok(client, body) == {"message": "success"}
+    (trigger,) = (await table_entry(client, "t_repl", "et"))["event_triggers"]
+    assert trigger == {
+        "name": "t_repl_cols",
+        "definition": {"delete": {"columns": "*"}, "enable_manual": False, "update": {"columns": ["c1"]}},
+        "retry_conf": {"interval_sec": 5, "num_retries": 5},
+        "webhook": "http://127.0.0.1:5592/new",
+    }
+    body = create("t_repl_cols", "t_repl_other", **ALL, replace=True)
+    assert await error(client, body) == {
+        "path": "$.args",
+        "error": "cannot replace table or schema for trigger",
+        "code": "not-supported",
+    }
+    body = create("t_repl_missing", "t_repl", **ALL, replace=True)
+    assert await error(client, body) == {
+        "path": "$.args",
+        "error": 'event trigger "t_repl_missing" does not exist',
+        "code": "not-exists",
+    }
+
+
+async def test_environment_variables_must_be_set(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    await new_table(client, "t_env")
+    monkeypatch.delenv("LIVEGRES_TEST_HOOK", raising=False)
+    monkeypatch.delenv("LIVEGRES_TEST_HEADER", raising=False)
+    body = create("t_env_hook", "t_env", **ALL, webhook_from_env="LIVEGRES_TEST_HOOK")
+    del body["args"]["webhook"]
+    message = (
+        'Inconsistent object: in table "et.t_env": in event trigger "t_env_hook": '
+        "environment variable 'LIVEGRES_TEST_HOOK' not set"
+    )
+    answer = await error(client, body)
+    assert answer["path"] == "$.args"
+    assert answer["code"] == "invalid-configuration"
+    assert answer["error"] == message
+    (item,) = answer["internal"]
+    assert item["type"] == "event_trigger"
+    assert item["name"] == "event_trigger t_env_hook in table et.t_env in source default"
+    assert item["reason"] == message
+    assert item["definition"]["table"] == {"name": "t_env", "schema": "et"}
+    assert item["definition"]["configuration"]["webhook_from_env"] == "LIVEGRES_TEST_HOOK"
+
+    monkeypatch.setenv("LIVEGRES_TEST_HOOK", "http://127.0.0.1:5592")
+    headers = [{"name": "X-From-Env", "value_from_env": "LIVEGRES_TEST_HEADER"}]
+    body["args"]["headers"] = headers
+    answer = await error(client, body)
+    assert answer["error"].endswith("environment variable 'LIVEGRES_TEST_HEADER' not set")
+
+    monkeypatch.setenv("LIVEGRES_TEST_HEADER", "MyEnvValue")
+    await ok(client, body)
+    (trigger,) = (await table_entry(client, "t_env", "et"))["event_triggers"]
+    assert trigger["webhook_from_env"] == "LIVEGRES_TEST_HOOK"
+    assert trigger["headers"] == headers
+    assert "webhook" not in trigger
+
+
+async def test_delete_event_trigger(client: httpx.AsyncClient) -> None:
+    await new_table(client, "t_del")
+    await ok(client, create("t_del_a", "t_del", **ALL))
+    await ok(client, create("t_del_b", "t_del", **ALL))
+    assert await ok(client, {"type": "delete_event_trigger", "args": {"name": "t_del_a"}}) == {"message": "success"}
+    names = [t["name"] for t in (await table_entry(client, "t_del", "et"))["event_triggers"]]
+    assert names == ["t_del_b"]
+    await ok(
+        client, {"type": "pg_delete_event_trigger", "args": {"source": "default", "name": "t_del_b"}}, "/v1/metadata"
+    )
+    assert "event_triggers" not in await table_entry(client, "t_del", "et")
+    body = {"type": "delete_event_trigger", "args": {"name": "t_del_a"}}
+    assert await error(client, body) == {
+        "path": "$.args",
+        "error": 'event trigger "t_del_a" does not exist',
+        "code": "not-exists",
+    }
+    answer = await error(client, {"type": "delete_event_trigger", "args": {}})
+    assert answer == {"path": "$", "error": 'key "name" not found', "code": "parse-failed"}
+
+
+async def test_create_and_delete_in_a_bulk(client: httpx.AsyncClient) -> None:
+    # The corpus's event_triggers/create-delete/create_and_delete.yaml.
+    await ok(client, {"type": "run_sql", "args": {"sql": "CREATE TABLE et.t_bulk (c1 int, c2 text)"}})
+    table = {"schema": "et", "name": "t_bulk"}
+    bulk = {
+        "type": "bulk",
+        "args": [
+            {"type": "track_table", "args": table},
+            create("t_bulk_1", "t_bulk", **ALL),
+            {"type": "delete_event_trigger", "args": {"name": "t_bulk_1"}},
+            {"type": "untrack_table", "args": {"table": table}},
+        ],
+    }
+    assert await ok(client, bulk) == [{"message": "success"}] * 4

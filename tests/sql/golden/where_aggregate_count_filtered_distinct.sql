@@ -1,0 +1,4 @@
+SELECT row_to_json((SELECT "e" FROM (SELECT (SELECT coalesce(json_agg("_1_article_r"."j" ORDER BY "_1_article_r"."o0" ASC NULLS LAST), '[]'::json) FROM (SELECT row_to_json((SELECT "e" FROM (SELECT "_1_article"."id" AS "id") AS "e")) AS "j", "_1_article"."id" AS "o0" FROM "public"."article" AS "_1_article" WHERE (SELECT count(DISTINCT "_2_comment"."commenter_id") FROM "public"."comment" AS "_2_comment" WHERE ("_1_article"."id" = "_2_comment"."article_id") AND ("_2_comment"."commenter_id" = ANY($1::text[]::"pg_catalog"."int4"[]))) = $2::text::"pg_catalog"."int8" ORDER BY "_1_article"."id" ASC NULLS LAST) AS "_1_article_r") AS "article") AS "e"))::text AS "data"
+
+-- $1: literal [1, 2] -> pg_catalog.int4[]
+-- $2: literal 1 -> pg_catalog.int8

@@ -1,0 +1,3 @@
+SELECT row_to_json((SELECT "e" FROM (SELECT (SELECT coalesce(json_agg("_1_article_r"."j" ORDER BY "_1_article_r"."o0" ASC NULLS LAST), '[]'::json) FROM (SELECT row_to_json((SELECT "e" FROM (SELECT "_1_article"."id" AS "id") AS "e")) AS "j", "_1_article"."id" AS "o0" FROM "public"."article" AS "_1_article" WHERE "_1_article"."title" NOT SIMILAR TO $1::text::"pg_catalog"."text" ORDER BY "_1_article"."id" ASC NULLS LAST) AS "_1_article_r") AS "article") AS "e"))::text AS "data"
+
+-- $1: literal '%(Engine|Book)' -> pg_catalog.text
