@@ -704,12 +704,12 @@ ERRORS: list[tuple[Any, str, str]] = [
     ),
     (
         with_table(object_relationships=[{"name": "a", "using": {"foreign_key_constraint_on": 3}}]),
-        f"{T0}.object_relationships[0].using.foreign_key_constraint_on",
+        f"{T0}.object_relationships[0].using",
         "Expected string or array",
     ),
     (
         with_table(array_relationships=[{"name": "a", "using": {"foreign_key_constraint_on": "x"}}]),
-        f"{T0}.array_relationships[0].using.foreign_key_constraint_on",
+        f"{T0}.array_relationships[0].using",
         "Expecting object { table, columns }.",
     ),
     (
@@ -721,12 +721,12 @@ ERRORS: list[tuple[Any, str, str]] = [
                 }
             ]
         ),
-        f"{T0}.array_relationships[0].using.foreign_key_constraint_on",
+        f"{T0}.array_relationships[0].using",
         "expected exactly one of 'column' or 'columns'",
     ),
     (
         with_table(array_relationships=[{"name": "a", "using": {"manual_configuration": "t"}}]),
-        f"{T0}.array_relationships[0].using.manual_configuration",
+        f"{T0}.array_relationships[0].using",
         "manual_configuration should be an object",
     ),
     (
@@ -744,7 +744,7 @@ ERRORS: list[tuple[Any, str, str]] = [
                 }
             ]
         ),
-        f"{T0}.array_relationships[0].using.manual_configuration.insertion_order",
+        f"{T0}.array_relationships[0].using.insertion_order",
         "insertion_order should be 'before_parent' or 'after_parent'",
     ),
     (

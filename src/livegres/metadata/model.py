@@ -1231,9 +1231,10 @@ def _using(value: Json, path: Path, *, array: bool) -> ForeignKeyUsing | ManualU
     has_fk, has_manual = "foreign_key_constraint_on" in value, "manual_configuration" in value
     if has_fk == has_manual:
         _fail(path, ("only " if has_fk else "atleast ") + fragment)
+    # Hasura parses what is inside ``using`` without adding the key to the error path.
     if has_manual:
-        return _manual_using(value["manual_configuration"], (*path, "manual_configuration"))
-    fk, fk_path = value["foreign_key_constraint_on"], (*path, "foreign_key_constraint_on")
+        return _manual_using(value["manual_configuration"], path)
+    fk, fk_path = value["foreign_key_constraint_on"], path
     if isinstance(fk, dict):
         return _fk_remote(fk, fk_path)
     if array:
