@@ -467,3 +467,32 @@ async def test_two_handles_share_one_store(client: httpx.AsyncClient, database_u
     finally:
         await conn.close()
     assert stored == (await export(client))["metadata"]
+
+
+async def test_drop_and_add_the_default_source(client: httpx.AsyncClient) -> None:
+    await q(client, {"type": "track_table", "args": {"name": "author"}})
+    response = await q(client, {"type": "pg_drop_source", "args": {"name": "default"}}, "/v1/metadata")
+    assert response.json() == {"message": "success"}
+    assert (await export(client))["metadata"] == {"version": 3, "sources": []}
+    response = await q(client, {"type": "pg_track_table", "args": {"table": "author"}}, "/v1/metadata")
+    assert response.status_code == 400
+    assert response.json()["error"] == 'source with name "default" does not exist'
+    response = await q(
+        client,
+        {"type": "pg_add_source", "args": {"name": "default", "configuration": DEFAULT_SOURCE_CONFIGURATION}},
+        "/v1/metadata",
+    )
+    assert response.json() == {"message": "success"}
+    response = await q(
+        client,
+        {"type": "pg_add_source", "args": {"name": "default", "configuration": DEFAULT_SOURCE_CONFIGURATION}},
+        "/v1/metadata",
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "already-exists")
+    response = await q(
+        client, {"type": "pg_add_source", "args": {"name": "other", "configuration": {}}}, "/v1/metadata"
+    )
+    assert response.json()["code"] == "not-supported"
+    response = await q(client, {"type": "pg_drop_source", "args": {"name": "other"}}, "/v1/metadata")
+    assert (response.status_code, response.json()["code"]) == (400, "not-exists")
+    assert (await q(client, {"type": "pg_track_table", "args": {"table": "author"}}, "/v1/metadata")).status_code == 200

@@ -225,15 +225,13 @@ async def test_replace(client: httpx.AsyncClient) -> None:
     }
 
 
-async def test_environment_variables_must_be_set(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_environment_variables_must_be_set(client: httpx.AsyncClient) -> None:
     await new_table(client, "t_env")
-    monkeypatch.delenv("LIVEGRES_TEST_HOOK", raising=False)
-    monkeypatch.delenv("LIVEGRES_TEST_HEADER", raising=False)
-    body = create("t_env_hook", "t_env", **ALL, webhook_from_env="LIVEGRES_TEST_HOOK")
+    body = create("t_env_hook", "t_env", **ALL, webhook_from_env="LIVEGRES_TEST_MISSING_HOOK")
     del body["args"]["webhook"]
     message = (
         'Inconsistent object: in table "et.t_env": in event trigger "t_env_hook": '
-        "environment variable 'LIVEGRES_TEST_HOOK' not set"
+        "environment variable 'LIVEGRES_TEST_MISSING_HOOK' not set"
     )
     answer = await error(client, body)
     assert answer["path"] == "$.args"
@@ -244,15 +242,16 @@ async def test_environment_variables_must_be_set(client: httpx.AsyncClient, monk
     assert item["name"] == "event_trigger t_env_hook in table et.t_env in source default"
     assert item["reason"] == message
     assert item["definition"]["table"] == {"name": "t_env", "schema": "et"}
-    assert item["definition"]["configuration"]["webhook_from_env"] == "LIVEGRES_TEST_HOOK"
+    assert item["definition"]["configuration"]["webhook_from_env"] == "LIVEGRES_TEST_MISSING_HOOK"
 
-    monkeypatch.setenv("LIVEGRES_TEST_HOOK", "http://127.0.0.1:5592")
-    headers = [{"name": "X-From-Env", "value_from_env": "LIVEGRES_TEST_HEADER"}]
+    # The server's environment has LIVEGRES_TEST_HOOK and LIVEGRES_TEST_HEADER (conftest.py).
+    body["args"]["webhook_from_env"] = "LIVEGRES_TEST_HOOK"
+    headers = [{"name": "X-From-Env", "value_from_env": "LIVEGRES_TEST_MISSING_HEADER"}]
     body["args"]["headers"] = headers
     answer = await error(client, body)
-    assert answer["error"].endswith("environment variable 'LIVEGRES_TEST_HEADER' not set")
+    assert answer["error"].endswith("environment variable 'LIVEGRES_TEST_MISSING_HEADER' not set")
 
-    monkeypatch.setenv("LIVEGRES_TEST_HEADER", "MyEnvValue")
+    headers[0]["value_from_env"] = "LIVEGRES_TEST_HEADER"
     await ok(client, body)
     (trigger,) = (await table_entry(client, "t_env", "et"))["event_triggers"]
     assert trigger["webhook_from_env"] == "LIVEGRES_TEST_HOOK"
