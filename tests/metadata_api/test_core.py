@@ -496,3 +496,25 @@ async def test_drop_and_add_the_default_source(client: httpx.AsyncClient) -> Non
     response = await q(client, {"type": "pg_drop_source", "args": {"name": "other"}}, "/v1/metadata")
     assert (response.status_code, response.json()["code"]) == (400, "not-exists")
     assert (await q(client, {"type": "pg_track_table", "args": {"table": "author"}}, "/v1/metadata")).status_code == 200
+
+
+async def test_enum_tables_must_have_the_enum_shape(client: httpx.AsyncClient) -> None:
+    await sql(
+        client,
+        "CREATE TABLE colour (value text PRIMARY KEY, comment text); INSERT INTO colour VALUES ('red', 'Red');"
+        "CREATE TABLE employee (id int PRIMARY KEY, name text, favourite text, paid date);",
+    )
+    for name in ("colour", "employee"):
+        assert (await q(client, {"type": "track_table", "args": {"name": name}})).status_code == 200
+    response = await q(client, {"type": "set_table_is_enum", "args": {"table": "colour", "is_enum": True}})
+    assert response.json() == {"message": "success"}
+    response = await q(client, {"type": "set_table_is_enum", "args": {"table": "employee", "is_enum": True}})
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        'Inconsistent object: the table "employee" cannot be used as an enum for the following reasons:\n'
+        '  • the table\u2019s primary key ("id") must have type "text", not type "integer"\n'
+        "  • the table must have exactly one primary key and optionally one comment column, "
+        "not 4 columns (favourite, id, name, paid)\n"
+    )
+    colour = next(t for t in await tables_of(client) if t["table"]["name"] == "colour")
+    assert colour["is_enum"] is True

@@ -170,6 +170,38 @@ def _resolve_computed_field(catalog: cat.Catalog, table: cat.Table, cf: m.Comput
     return ComputedFieldInfo(cf.name, function, cf.table_argument, cf.session_argument, cf)
 
 
+def _enum_problems(table: cat.Table) -> list[str]:
+    """Why ``table`` cannot be an enum table (Hasura's rules on its shape); empty if it can."""
+    problems = []
+    pk = table.primary_key
+    if pk is None:
+        problems.append("the table must have a primary key")
+    elif len(pk.columns) != 1:
+        names = ", ".join(f'"{c}"' for c in pk.columns)
+        problems.append(f"the table\u2019s primary key must be a single column, not {len(pk.columns)} columns ({names})")
+    else:
+        column = table.columns[pk.columns[0]]
+        type_name = column.type.root.name.name
+        if type_name not in ("text", "citext", "varchar", "bpchar"):
+            problems.append(
+                f'the table\u2019s primary key ("{column.name}") must have type "text", not type "{column.type_text}"'
+            )
+    if len(table.columns) > 2:
+        listed = ", ".join(sorted(table.columns))
+        problems.append(
+            "the table must have exactly one primary key and optionally one comment column, "
+            f"not {len(table.columns)} columns ({listed})"
+        )
+    return problems
+
+
+def _enum_reason(name: cat.QualifiedName, problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f'the table "{text(name)}" cannot be used as an enum because {problems[0]}'
+    bullets = "".join(f"  • {p}\n" for p in problems)
+    return f'the table "{text(name)}" cannot be used as an enum for the following reasons:\n{bullets}'
+
+
 def _check_columns(table: cat.Table, columns: m.ColumnSpec, computed: Mapping[str, Any] | None = None) -> str | None:
     if columns == "*":
         return None
@@ -194,6 +226,16 @@ def resolve(metadata: m.Metadata, catalog: cat.Catalog) -> SchemaCache:
                     "table",
                     _table_object_name(meta_table.table),
                     f'Inconsistent object: no such table/view exists in source: "{text(name)}"',
+                    meta_table.table.to_json(),
+                )
+            )
+            continue
+        if meta_table.is_enum and (problems_of_enum := _enum_problems(found)):
+            problems.append(
+                Inconsistency(
+                    "table",
+                    _table_object_name(meta_table.table),
+                    "Inconsistent object: " + _enum_reason(name, problems_of_enum),
                     meta_table.table.to_json(),
                 )
             )
