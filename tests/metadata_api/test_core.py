@@ -518,3 +518,29 @@ async def test_enum_tables_must_have_the_enum_shape(client: httpx.AsyncClient) -
     )
     colour = next(t for t in await tables_of(client) if t["table"]["name"] == "colour")
     assert colour["is_enum"] is True
+
+
+async def test_run_sql_refuses_to_break_a_permission_filter_without_cascade(client: httpx.AsyncClient) -> None:
+    await q(client, {"type": "track_table", "args": {"name": "author"}})
+    response = await q(
+        client,
+        {
+            "type": "create_select_permission",
+            "args": {
+                "table": "author",
+                "role": "user",
+                "permission": {"columns": ["id"], "filter": {"name": {"_eq": "x"}}},
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    response = await q(client, {"type": "run_sql", "args": {"sql": "ALTER TABLE author DROP COLUMN name"}})
+    assert response.status_code == 400
+    assert response.json() == {
+        "path": "$.args",
+        "error": "cannot drop due to the following dependent objects : permission author.user.select",
+        "code": "dependency-error",
+    }
+    await sql(client, "ALTER TABLE author DROP COLUMN name", cascade=True)
+    author = next(t for t in await tables_of(client) if t["table"]["name"] == "author")
+    assert "select_permissions" not in author

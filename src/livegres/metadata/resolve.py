@@ -178,7 +178,9 @@ def _enum_problems(table: cat.Table) -> list[str]:
         problems.append("the table must have a primary key")
     elif len(pk.columns) != 1:
         names = ", ".join(f'"{c}"' for c in pk.columns)
-        problems.append(f"the table\u2019s primary key must be a single column, not {len(pk.columns)} columns ({names})")
+        problems.append(
+            f"the table\u2019s primary key must be a single column, not {len(pk.columns)} columns ({names})"
+        )
     else:
         column = table.columns[pk.columns[0]]
         type_name = column.type.root.name.name
@@ -200,15 +202,6 @@ def _enum_reason(name: cat.QualifiedName, problems: list[str]) -> str:
         return f'the table "{text(name)}" cannot be used as an enum because {problems[0]}'
     bullets = "".join(f"  • {p}\n" for p in problems)
     return f'the table "{text(name)}" cannot be used as an enum for the following reasons:\n{bullets}'
-
-
-def _check_columns(table: cat.Table, columns: m.ColumnSpec, computed: Mapping[str, Any] | None = None) -> str | None:
-    if columns == "*":
-        return None
-    for column in columns:
-        if column not in table.columns and (computed is None or column not in computed):
-            return f'column "{column}" does not exist'
-    return None
 
 
 def resolve(metadata: m.Metadata, catalog: cat.Catalog) -> SchemaCache:
@@ -277,19 +270,6 @@ def resolve(metadata: m.Metadata, catalog: cat.Catalog) -> SchemaCache:
                 )
             else:
                 computed[cf.name] = resolved_cf
-        for kind in ("insert", "select", "update", "delete"):
-            for entry in getattr(meta_table, f"{kind}_permissions"):
-                columns: m.ColumnSpec = getattr(entry.permission, "columns", None) or "*"
-                reason = _check_columns(table, columns, computed if kind == "select" else None)
-                if reason is not None:
-                    problems.append(
-                        Inconsistency(
-                            f"{kind}_permission",
-                            f"{kind}_permission {entry.role} in table {text(name)} in source {SOURCE}",
-                            f'Inconsistent object: {context}in permission for role "{entry.role}": {reason}',
-                            {"source": SOURCE, "table": meta_table.table.to_json(), **entry.to_json()},
-                        )
-                    )
         tables[name] = TableInfo(name, table, meta_table, MappingProxyType(rels), MappingProxyType(computed))
     functions: dict[cat.QualifiedName, FunctionInfo] = {}
     for tracked_fn in source.functions:
@@ -311,10 +291,30 @@ def resolve(metadata: m.Metadata, catalog: cat.Catalog) -> SchemaCache:
             )
             continue
         functions[fname] = FunctionInfo(fname, overloads[0], tracked_fn)
-    return SchemaCache(
-        metadata,
-        catalog,
-        MappingProxyType(tables),
-        MappingProxyType(functions),
-        tuple(problems),
-    )
+    cache = SchemaCache(metadata, catalog, MappingProxyType(tables), MappingProxyType(functions))
+    problems.extend(_permission_problems(cache))
+    return SchemaCache(metadata, catalog, cache.tables, cache.functions, tuple(problems))
+
+
+def _permission_problems(cache: SchemaCache) -> list[Inconsistency]:
+    """Permissions whose columns, filters, checks or presets no longer match the tables."""
+    # The validator reads filters against the resolved tables, so it runs on the cache.
+    from livegres.metadata.commands.permissions import validate_permission
+
+    found = []
+    for name, info in cache.tables.items():
+        for kind in ("insert", "select", "update", "delete"):
+            for entry in getattr(info.meta, f"{kind}_permissions"):
+                reason = validate_permission(cache, name, entry.permission)
+                if reason is None:
+                    continue
+                context = f'in table "{text(name)}": in permission for role "{entry.role}"'
+                found.append(
+                    Inconsistency(
+                        f"{kind}_permission",
+                        f"{kind}_permission {entry.role} in table {text(name)} in source {SOURCE}",
+                        f"Inconsistent object: {context}: {reason}",
+                        {"source": SOURCE, "table": info.meta.table.to_json(), **entry.to_json()},
+                    )
+                )
+    return found
