@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from livegres.runtime import Runtime
-from livegres.server import metadata_routes, routes
+from livegres.server import graphql_routes, metadata_routes, routes
 from livegres.server.accesslog import AccessLogMiddleware
 
 
@@ -36,6 +36,9 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> Starlette:
             Route("/v1/metadata", metadata_routes.v1_metadata, methods=["POST"]),
             Route("/v1/query", metadata_routes.v1_query, methods=["POST"]),
             Route("/v2/query", metadata_routes.v2_query, methods=["POST"]),
+            Route("/v1/graphql", graphql_routes.v1_graphql, methods=["GET", "POST"]),
+            Route("/v1/graphql/explain", graphql_routes.explain, methods=["POST"]),
+            Route("/v1alpha1/graphql", graphql_routes.v1alpha1_graphql, methods=["POST"]),
         ],
         exception_handlers={404: routes.not_found, 405: routes.not_found},
         middleware=[Middleware(AccessLogMiddleware)],

@@ -226,6 +226,15 @@ OPTIONS = (
         "milliseconds between checks for metadata and schema changes made elsewhere",
         "MS",
     ),
+    Option(
+        "stringify_numeric_types",
+        "--stringify-numeric-types",
+        ("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES",),
+        _parse_bool,
+        False,
+        "return bigint, numeric, double precision and money values as JSON strings",
+        "BOOL",
+    ),
 )
 
 
@@ -243,6 +252,7 @@ class Settings:
     data_dir: str = "./livegres-data"
     db_connect_timeout: float = 60.0
     metadata_poll_interval: int = 1000
+    stringify_numeric_types: bool = False
 
     @property
     def embedded(self) -> bool:

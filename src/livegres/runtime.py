@@ -9,7 +9,9 @@ import asyncpg
 
 from livegres import db, migrations
 from livegres.config import Settings
+from livegres.graphql import QueryEngine
 from livegres.metadata.service import MetadataService
+from livegres.pipeline import Pipeline
 
 
 class Runtime:
@@ -28,6 +30,8 @@ class Runtime:
         self._pool: asyncpg.Pool | None = None
         self._metadata_pool: asyncpg.Pool | None = None
         self._metadata: MetadataService | None = None
+        self._pipeline: Pipeline | None = None
+        self.engine = QueryEngine(stringify_numeric_types=settings.stringify_numeric_types)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -46,6 +50,13 @@ class Runtime:
         if self._metadata is None:
             raise RuntimeError("the runtime is not started")
         return self._metadata
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The GraphQL request path (``livegres.pipeline``) over ``engine`` and the pool."""
+        if self._pipeline is None:
+            raise RuntimeError("the runtime is not started")
+        return self._pipeline
 
     @property
     def started(self) -> bool:
@@ -67,6 +78,9 @@ class Runtime:
                 await migrations.migrate(conn, "metadata")
             self._metadata = MetadataService(self.pool, self.metadata_pool, self.metadata_url)
             await self._metadata.load()
+            self.engine.on_schema_change(self._metadata.current)
+            self._metadata.listeners.append(self.engine.on_schema_change)
+            self._pipeline = Pipeline(self.engine, self.pool, dev_mode=self.settings.dev_mode)
             self._metadata.watch(self.settings.metadata_poll_interval / 1000)
         except BaseException:
             await self.stop()
@@ -76,6 +90,7 @@ class Runtime:
         if self._metadata is not None:
             await self._metadata.stop()
             self._metadata = None
+        self._pipeline = None
         pools = {id(p): p for p in (self._pool, self._metadata_pool) if p is not None}
         self._pool = self._metadata_pool = None
         for pool in pools.values():

@@ -25,8 +25,9 @@ from tests.support.server import LivegresProcess
 
 # Extensions the setups use, created in every reset when the server has them.
 EXTENSIONS = ("citext", "ltree", "pgcrypto")
-# Environment of the server process; the event-trigger setups read EVENT_WEBHOOK_HEADER.
-SERVER_ENV_DEFAULTS = {"EVENT_WEBHOOK_HEADER": "MyEnvValue"}
+# Environment of the server process: the event-trigger setups read EVENT_WEBHOOK_HEADER, and
+# Hasura's own suite runs with numeric types stringified.
+SERVER_ENV_DEFAULTS = {"EVENT_WEBHOOK_HEADER": "MyEnvValue", "HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES": "true"}
 _RESET_LOCK_TIMEOUT = "10s"
 
 

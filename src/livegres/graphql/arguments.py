@@ -1,0 +1,255 @@
+"""Selection arguments -> IR: ``where`` (boolean expressions), ``order_by``, ``distinct_on``,
+``limit`` and ``offset``.
+
+The GraphQL input types guide the walk: each key of an input object is looked up in
+``RoleSchema.fields`` under the input type's name, which says whether it is a column, a
+relationship, an aggregate predicate or a connective.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    get_named_type,
+)
+from livegres import ir
+from livegres import schema as sch
+from livegres.catalog.model import QualifiedName
+from livegres.errors import QueryError
+from livegres.graphql.inputs import Inputs, Lit, Tree
+from livegres.graphql.paths import Path, render
+from livegres.ir.values import BOOL, INT8, TEXT
+
+_COMPARE = {op.value: op for op in ir.CompareOp}
+_ARRAY_OPS = {ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
+_TEXT_OPS = {ir.CompareOp.HAS_KEY, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
+_AGGREGATES = {f.value: f for f in ir.AggregateFunction}
+_CASTS = {"String": TEXT}
+
+
+def _input_object(t: GraphQLInputType | Any) -> GraphQLInputObjectType:
+    named = get_named_type(t)
+    assert isinstance(named, GraphQLInputObjectType), named
+    return named
+
+
+class ArgumentReader:
+    def __init__(self, rs: sch.RoleSchema, inputs: Inputs) -> None:
+        self.rs = rs
+        self.inputs = inputs
+
+    def unsupported(self, what: str, path: Path) -> QueryError:
+        return QueryError("not-supported", f"{what} is not supported yet", path=render(path))
+
+    # -- where ---------------------------------------------------------------------------
+
+    def where(self, tree: Tree, t: GraphQLInputType | Any, path: Path) -> ir.BoolExp:
+        obj = self.inputs.open(tree)
+        if isinstance(obj, Lit) and obj.value is None:
+            return ir.BoolTrue()
+        assert isinstance(obj, dict), obj
+        exp_type = _input_object(t)
+        items: list[ir.BoolExp] = []
+        for key, value in obj.items():
+            here = (*path, key)
+            if self.inputs.is_null(value):
+                continue
+            ref = self.rs.field(exp_type.name, key)
+            field_type = exp_type.fields[key].type
+            if isinstance(ref, sch.Connective):
+                if ref.op == "_not":
+                    items.append(ir.Not(self.where(value, field_type, here)))
+                    continue
+                listed = self.inputs.open(value)
+                parts = listed if isinstance(listed, list) else [listed]
+                exps = tuple(self.where(p, field_type, (*here, i)) for i, p in enumerate(parts))
+                items.append(ir.And(exps) if ref.op == "_and" else ir.Or(exps))
+            elif isinstance(ref, sch.ColumnField):
+                items.extend(self.comparisons(ref.column, value, field_type, here))
+            elif isinstance(ref, sch.RelationshipField) and not ref.aggregate:
+                rel = ref.relationship
+                nested = self.where(value, field_type, here)
+                items.append(ir.RelationshipExists(rel.remote_table, rel.mapping, nested))
+            elif isinstance(ref, sch.RelationshipField):
+                items.append(self.aggregate_predicate(ref, value, field_type, here))
+            else:
+                raise self.unsupported(f"filtering on {key!r}", here)
+        if len(items) == 1:
+            return items[0]
+        return ir.And(tuple(items))
+
+    def comparisons(self, column: Any, tree: Tree, t: Any, path: Path) -> list[ir.BoolExp]:
+        ops = self.inputs.open(tree)
+        assert isinstance(ops, dict), ops
+        out: list[ir.BoolExp] = []
+        for key, value in ops.items():
+            here = (*path, key)
+            if key == "_cast":
+                casts = self.inputs.open(value)
+                assert isinstance(casts, dict)
+                for target, inner in casts.items():
+                    cast_to = _CASTS.get(target)
+                    if cast_to is None:
+                        raise self.unsupported(f"_cast to {target}", (*here, target))
+                    inner_type = _input_object(t).fields["_cast"].type
+                    inner_field = _input_object(inner_type).fields[target].type
+                    for exp in self.comparisons(_TextColumn(column.name), inner, inner_field, (*here, target)):
+                        assert isinstance(exp, ir.ColumnComparison)
+                        out.append(ir.ColumnComparison(exp.column, exp.op, exp.value, cast_to))
+                continue
+            op = _COMPARE.get(key)
+            if op is None:
+                raise self.unsupported(f"the operator {key}", here)
+            out.append(ir.ColumnComparison(column.name, op, self.operand(op, column, value)))
+        return out
+
+    def operand(self, op: ir.CompareOp, column: Any, value: Tree) -> ir.Param:
+        if op is ir.CompareOp.IS_NULL:
+            opened = self.inputs.open(value)
+            return self.inputs.param(opened, BOOL)
+        pg_type = TEXT if op in _TEXT_OPS else column.type.name
+        return self.inputs.param(value, pg_type, array=op in _ARRAY_OPS)
+
+    def aggregate_predicate(self, ref: sch.RelationshipField, tree: Tree, t: Any, path: Path) -> ir.BoolExp:
+        rel = ref.relationship
+        obj = self.inputs.open(tree)
+        assert isinstance(obj, dict)
+        pred_type = _input_object(t)
+        items: list[ir.BoolExp] = []
+        for fn_name, body in obj.items():
+            here = (*path, fn_name)
+            function = _AGGREGATES.get(fn_name)
+            if function is None:
+                raise self.unsupported(f"the aggregate predicate {fn_name}", here)
+            spec = self.inputs.open(body)
+            assert isinstance(spec, dict)
+            spec_type = _input_object(pred_type.fields[fn_name].type)
+            arguments: tuple[str, ...] = ()
+            if "arguments" in spec and not self.inputs.is_null(spec["arguments"]):
+                enum = get_named_type(spec_type.fields["arguments"].type)
+                assert isinstance(enum, GraphQLEnumType)
+                raw = self.inputs.open(spec["arguments"])
+                listed = raw if isinstance(raw, list) else [raw]
+                arguments = tuple(str(self.inputs.enum(a, enum)) for a in listed)
+            distinct = bool(self.inputs.scalar(spec["distinct"])) if "distinct" in spec else False
+            where = None
+            if "filter" in spec and not self.inputs.is_null(spec["filter"]):
+                where = self.where(spec["filter"], spec_type.fields["filter"].type, (*here, "filter"))
+            predicate_type = _input_object(spec_type.fields["predicate"].type)
+            ops = self.inputs.open(spec["predicate"])
+            assert isinstance(ops, dict)
+            scalar_type = predicate_type.fields["_eq"].type if "_eq" in predicate_type.fields else None
+            pg = INT8 if function is ir.AggregateFunction.COUNT else _scalar_pg(scalar_type)
+            predicate = tuple(
+                (_COMPARE[k], self.inputs.param(v, pg, array=_COMPARE[k] in _ARRAY_OPS)) for k, v in ops.items()
+            )
+            items.append(
+                ir.AggregatePredicate(rel.remote_table, rel.mapping, function, predicate, arguments, distinct, where)
+            )
+        return items[0] if len(items) == 1 else ir.And(tuple(items))
+
+    # -- order_by, distinct_on, limit, offset ------------------------------------------
+
+    def order_by(self, tree: Tree, t: Any, path: Path) -> tuple[ir.OrderBy, ...]:
+        listed = self.inputs.open(tree)
+        if isinstance(listed, Lit) and listed.value is None:
+            return ()
+        items = listed if isinstance(listed, list) else [listed]
+        out: list[ir.OrderBy] = []
+        for i, item in enumerate(items):
+            out.extend(self._order_object(item, _input_object(t), (*path, i) if isinstance(listed, list) else path))
+        return tuple(out)
+
+    def _order_object(self, tree: Tree, t: GraphQLInputObjectType, path: Path) -> list[ir.OrderBy]:
+        obj = self.inputs.open(tree)
+        if not isinstance(obj, dict):
+            return []
+        out: list[ir.OrderBy] = []
+        for key, value in obj.items():
+            here = (*path, key)
+            if self.inputs.is_null(value):
+                continue
+            ref = self.rs.field(t.name, key)
+            field_type = t.fields[key].type
+            if isinstance(ref, sch.ColumnField):
+                out.append(ir.OrderBy.hasura(ir.ColumnOrder(ref.column.name), str(self.inputs.scalar(value))))
+            elif isinstance(ref, sch.RelationshipField) and not ref.aggregate:
+                rel = ref.relationship
+                for nested in self._order_object(value, _input_object(field_type), here):
+                    target = ir.ObjectRelationshipOrder(rel.remote_table, rel.mapping, nested.target)
+                    out.append(ir.OrderBy(target, nested.descending, nested.nulls_first))
+            elif isinstance(ref, sch.RelationshipField):
+                out.extend(self._aggregate_order(ref, value, _input_object(field_type), here))
+            else:
+                raise self.unsupported(f"ordering by {key!r}", here)
+        return out
+
+    def _aggregate_order(
+        self, ref: sch.RelationshipField, tree: Tree, t: GraphQLInputObjectType, path: Path
+    ) -> list[ir.OrderBy]:
+        rel = ref.relationship
+        obj = self.inputs.open(tree)
+        assert isinstance(obj, dict)
+        out: list[ir.OrderBy] = []
+        for key, value in obj.items():
+            if self.inputs.is_null(value):
+                continue
+            function = _AGGREGATES[key]
+            if function is ir.AggregateFunction.COUNT:
+                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function)
+                out.append(ir.OrderBy.hasura(target, str(self.inputs.scalar(value))))
+                continue
+            columns = self.inputs.open(value)
+            assert isinstance(columns, dict)
+            op_type = _input_object(t.fields[key].type)
+            for col_key, direction in columns.items():
+                if self.inputs.is_null(direction):
+                    continue
+                col_ref = self.rs.field(op_type.name, col_key)
+                assert isinstance(col_ref, sch.AggregateColumn)
+                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function, col_ref.column.name)
+                out.append(ir.OrderBy.hasura(target, str(self.inputs.scalar(direction))))
+        return out
+
+    def distinct_on(self, tree: Tree, t: Any) -> tuple[str, ...]:
+        listed = self.inputs.open(tree)
+        if isinstance(listed, Lit) and listed.value is None:
+            return ()
+        items = listed if isinstance(listed, list) else [listed]
+        enum = get_named_type(t)
+        assert isinstance(enum, GraphQLEnumType)
+        return tuple(str(self.inputs.enum(item, enum)) for item in items)
+
+    def count(self, tree: Tree, path: Path) -> int | ir.Param | None:
+        if isinstance(tree, Lit):
+            if tree.value is None:
+                return None
+            value = int(tree.value)
+            if value < 0:
+                raise QueryError("not-supported", "unexpected negative value", path=render(path))
+            return value
+        return self.inputs.param(tree, INT8)
+
+
+class _TextColumn:
+    """A column seen through ``_cast: {String: ...}``: compared as text."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.type = _TextType()
+
+
+class _TextType:
+    name = TEXT
+
+
+def _scalar_pg(t: Any) -> QualifiedName:
+    named = get_named_type(t) if t is not None else None
+    names = {"Int": "int4", "Float": "float8", "Boolean": "bool", "String": "text"}
+    if named is None:
+        return TEXT
+    return QualifiedName("pg_catalog", names.get(named.name, named.name))
