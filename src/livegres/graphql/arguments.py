@@ -16,6 +16,7 @@ from graphql import (
     GraphQLInputType,
     get_named_type,
 )
+
 from livegres import ir
 from livegres import schema as sch
 from livegres.catalog.model import QualifiedName

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql.execution.values import get_variable_values
-
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -36,6 +34,8 @@ from graphql import (
     parse,
     validate,
 )
+from graphql.execution.values import get_variable_values
+
 from livegres import ir
 from livegres import schema as sch
 from livegres.errors import QueryError

@@ -29,6 +29,7 @@ from graphql import (
     ValueNode,
     VariableNode,
 )
+
 from livegres import ir
 from livegres.catalog.model import QualifiedName
 

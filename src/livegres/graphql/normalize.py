@@ -26,6 +26,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
+
 from livegres import ir
 from livegres import schema as sch
 from livegres.errors import QueryError

@@ -26,6 +26,7 @@ from graphql import (
     SelectionSetNode,
     ValueNode,
 )
+
 from livegres.errors import json_path
 
 Path = tuple[str | int, ...]

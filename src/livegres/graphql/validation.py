@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from graphql import GraphQLError, StringValueNode
+
 from livegres.errors import QueryError
 from livegres.graphql.paths import Path, render
 
