@@ -544,3 +544,70 @@ async def test_run_sql_refuses_to_break_a_permission_filter_without_cascade(clie
     await sql(client, "ALTER TABLE author DROP COLUMN name", cascade=True)
     author = next(t for t in await tables_of(client) if t["table"]["name"] == "author")
     assert "select_permissions" not in author
+
+
+async def test_table_customization_commands(client: httpx.AsyncClient) -> None:
+    await q(client, {"type": "track_table", "args": {"name": "author"}})
+    response = await q(
+        client,
+        {
+            "type": "pg_set_table_customization",
+            "args": {
+                "table": "author",
+                "configuration": {"custom_name": "writer", "custom_root_fields": {"select": "writers"}},
+            },
+        },
+        "/v1/metadata",
+    )
+    assert response.json() == {"message": "success"}
+    author = (await tables_of(client))[0]
+    assert author["configuration"]["custom_name"] == "writer"
+    assert author["configuration"]["custom_root_fields"]["select"] == "writers"
+    response = await q(
+        client,
+        {
+            "type": "set_table_custom_fields",
+            "version": 2,
+            "args": {"table": "author", "custom_column_names": {"name": "fullName"}},
+        },
+    )
+    assert response.json() == {"message": "success"}
+    configuration = (await tables_of(client))[0]["configuration"]
+    assert configuration["column_config"] == {"name": {"custom_name": "fullName"}}
+    assert "custom_name" not in configuration
+    response = await q(
+        client,
+        {"type": "pg_set_table_customization", "args": {"table": "article", "configuration": {}}},
+        "/v1/metadata",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "path": "$.args",
+        "error": 'table "article" does not exist in source: default',
+        "code": "not-exists",
+    }
+
+
+async def test_bulk_atomic_applies_all_or_nothing(client: httpx.AsyncClient) -> None:
+    for name in ("author", "article"):
+        await q(client, {"type": "track_table", "args": {"name": name}})
+    relationship = {
+        "type": "pg_create_object_relationship",
+        "args": {"table": "article", "name": "author", "using": {"foreign_key_constraint_on": "author_id"}},
+    }
+    broken = {
+        "type": "pg_create_array_relationship",
+        "args": {
+            "table": "author",
+            "name": "posts",
+            "using": {"foreign_key_constraint_on": {"table": "article", "column": "title"}},
+        },
+    }
+    response = await q(client, {"type": "bulk_atomic", "args": [relationship, broken]}, "/v1/metadata")
+    assert response.status_code == 400
+    article = next(t for t in await tables_of(client) if t["table"]["name"] == "article")
+    assert "object_relationships" not in article
+    response = await q(client, {"type": "bulk_atomic", "args": [relationship]}, "/v1/metadata")
+    assert response.json() == {"message": "success"}
+    article = next(t for t in await tables_of(client) if t["table"]["name"] == "article")
+    assert [r["name"] for r in article["object_relationships"]] == ["author"]
