@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.metadata_api.helpers import error, export, ok, q
+
 SCHEMA = """
 CREATE TABLE author (id serial PRIMARY KEY, first_name text NOT NULL, last_name text);
 CREATE TABLE article (id serial PRIMARY KEY, title text, author_id int REFERENCES author(id));
@@ -41,27 +43,6 @@ CREATE FUNCTION text_session(author_row author, session text) RETURNS text AS $$
 CREATE FUNCTION author_pair(author) RETURNS record AS $$ SELECT $1.id, $1.first_name $$ LANGUAGE sql STABLE;
 CREATE FUNCTION author_untracked(author) RETURNS SETOF untracked AS $$ SELECT * FROM untracked $$ LANGUAGE sql STABLE;
 """
-
-
-async def q(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> httpx.Response:
-    return await client.post(url, json=body)
-
-
-async def ok(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def error(client: httpx.AsyncClient, body: Any, url: str = "/v1/query", status: int = 400) -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def export(client: httpx.AsyncClient) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(client, {"type": "export_metadata", "args": {}}, "/v1/metadata")
-    return body
 
 
 async def functions(client: httpx.AsyncClient) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import pytest
 from livegres.metadata import model as m
 from livegres.metadata.commands.permissions import is_session_variable, validate_bool_exp
 from livegres.metadata.resolve import SchemaCache
+from tests.metadata_api.helpers import error, export, ok
 
 SCHEMA = """
 CREATE TABLE p_author (id serial PRIMARY KEY, name text, age int, info json, doc jsonb, tags text[]);
@@ -22,27 +23,6 @@ CREATE FUNCTION p_author_full_name(p_author) RETURNS text AS $$ SELECT $1.name $
 CREATE FUNCTION p_author_articles(p_author) RETURNS SETOF p_article
   AS $$ SELECT * FROM p_article WHERE author_id = $1.id $$ LANGUAGE sql STABLE;
 """
-
-
-async def q(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> httpx.Response:
-    return await client.post(url, json=body)
-
-
-async def ok(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def error(client: httpx.AsyncClient, body: Any, url: str = "/v1/query", status: int = 400) -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def export(client: httpx.AsyncClient) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(client, {"type": "export_metadata", "args": {}}, "/v1/metadata")
-    return body
 
 
 async def table_entry(client: httpx.AsyncClient, name: str) -> dict[str, Any]:

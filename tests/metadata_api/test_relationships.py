@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.metadata_api.helpers import error, export, ok, q
+
 SCHEMA = """
 CREATE TABLE author (id serial PRIMARY KEY, name text);
 CREATE TABLE article (id serial PRIMARY KEY, title text, author_id int REFERENCES author(id), editor_id int);
@@ -17,27 +19,6 @@ CREATE TABLE article_tag (
 );
 CREATE FUNCTION author_name(author) RETURNS text AS $$ SELECT $1.name $$ LANGUAGE sql STABLE;
 """
-
-
-async def q(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> httpx.Response:
-    return await client.post(url, json=body)
-
-
-async def ok(client: httpx.AsyncClient, body: Any, url: str = "/v1/query") -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def error(client: httpx.AsyncClient, body: Any, url: str = "/v1/query", status: int = 400) -> Any:
-    response = await q(client, body, url)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def export(client: httpx.AsyncClient) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(client, {"type": "export_metadata", "args": {}}, "/v1/metadata")
-    return body
 
 
 async def table_entry(client: httpx.AsyncClient, name: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from livegres.metadata import model as m
 from livegres.metadata import store
 from livegres.metadata.commands import COMMANDS, Context
 from livegres.metadata.commands.base import Api, Command
-from livegres.metadata.resolve import Inconsistency, SchemaCache, resolve
+from livegres.metadata.resolve import SchemaCache, resolve
 
 _WRITE_LOCK = 0x6C6D6574  # "lmet": the advisory lock id of metadata writes
 
@@ -318,7 +318,3 @@ def _fail_on_new_inconsistencies(ctx: Context, before: set[tuple[str, str]]) -> 
             ", ".join(i.reason for i in new),
             internal=[i.to_json() for i in new],
         )
-
-
-def inconsistency_json(items: tuple[Inconsistency, ...]) -> list[dict[str, Any]]:
-    return [i.to_json() for i in items]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from livegres.metadata import model as m
-from livegres.metadata.resolve import SchemaCache, qn, text
+from livegres.metadata.resolve import SchemaCache, qn
 
 
 @dataclass(frozen=True, order=True)
@@ -50,6 +50,3 @@ def drop_dependents(source: m.Source, dependents: list[Dependent]) -> m.Source:
             )
         source = source.with_table(table)
     return source
-
-
-__all__ = ["Dependent", "dependents_of_table", "drop_dependents", "report", "text"]

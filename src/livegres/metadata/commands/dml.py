@@ -16,6 +16,7 @@ from livegres import catalog as cat
 from livegres.metadata import model as m
 from livegres.metadata.commands.base import Context, command
 from livegres.metadata.resolve import TableInfo, qn
+from livegres.sql.fragment import quote_ident as ident
 
 _OPERATORS = {
     "_eq": "=",
@@ -39,10 +40,6 @@ _OPERATORS = {
     "_contained_in": "<@",
     "_has_key": "?",
 }
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def table_sql(name: cat.QualifiedName) -> str:

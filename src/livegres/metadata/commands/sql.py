@@ -15,6 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from livegres.errors import json_path
 from livegres.metadata import model as m
 from livegres.metadata import run_sql
 from livegres.metadata.commands.base import Context, command
@@ -96,4 +97,4 @@ async def run_sql_command(ctx: Context, args: Any) -> Any:
 
 
 async def _execute(ctx: Context, sql: str) -> Any:
-    return await run_sql.execute(ctx.conn, sql, path=ctx.error("unexpected", "").path)
+    return await run_sql.execute(ctx.conn, sql, path=json_path(*ctx.exec_path))
