@@ -96,7 +96,7 @@ class Pipeline:
                 try:
                     args = bind(plan.compiled, prepared.variables, session.variables)
                 except MissingSessionVariable as exc:
-                    raise QueryError("not-found", f'missing session variable: "{exc.name}"') from None
+                    raise QueryError("not-found", exc.message) from None
                 except MissingVariable as exc:
                     raise QueryError("validation-failed", f'unbound variable "{exc.name}"') from None
                 try:

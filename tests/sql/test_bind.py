@@ -47,7 +47,7 @@ def test_session() -> None:
     assert one(ir.session("X-Hasura-User-Id", qn("int4")), session={"x-hasura-user-id": "7"}) == "7"
     with pytest.raises(MissingSessionVariable) as err:
         one(ir.session("x-hasura-org", qn("int4")))
-    assert str(err.value) == 'missing session variable: "x-hasura-org"'
+    assert str(err.value) == 'missing session variables: "x-hasura-org"'
     whole = one(ir.Param(ir.SessionObject(), qn("json")), session={"x-hasura-role": "user"})
     assert whole == '{"x-hasura-role":"user"}'
 

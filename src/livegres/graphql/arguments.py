@@ -24,6 +24,8 @@ from livegres.errors import QueryError
 from livegres.graphql.inputs import Inputs, Lit, Tree
 from livegres.graphql.paths import Path, render
 from livegres.ir.values import BOOL, INT8, TEXT
+from livegres.permissions import restrict
+from livegres.permissions.filters import computed_comparison
 
 _COMPARE = {op.value: op for op in ir.CompareOp}
 _ARRAY_OPS = {ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
@@ -42,6 +44,7 @@ class ArgumentReader:
     def __init__(self, rs: sch.RoleSchema, inputs: Inputs) -> None:
         self.rs = rs
         self.inputs = inputs
+        self.permissions = rs.permissions
 
     def unsupported(self, what: str, path: Path) -> QueryError:
         return QueryError("not-supported", f"{what} is not supported yet", path=render(path))
@@ -73,10 +76,17 @@ class ArgumentReader:
                 items.extend(self.comparisons(ref.column, value, field_type, here))
             elif isinstance(ref, sch.RelationshipField) and not ref.aggregate:
                 rel = ref.relationship
-                nested = self.where(value, field_type, here)
-                items.append(ir.RelationshipExists(rel.remote_table, rel.mapping, nested))
+                nested = restrict(self.where(value, field_type, here), self.permissions.filter(rel.remote_table))
+                items.append(ir.RelationshipExists(rel.remote_table, rel.mapping, nested or ir.BoolTrue()))
             elif isinstance(ref, sch.RelationshipField):
                 items.append(self.aggregate_predicate(ref, value, field_type, here))
+            elif isinstance(ref, sch.ComputedField) and ref.returns_table is None:
+                fn = ref.computed_field.function
+                for exp in self.comparisons(
+                    _Returned(ref.computed_field.name, fn.return_type), value, field_type, here
+                ):
+                    assert isinstance(exp, ir.ColumnComparison)
+                    items.append(computed_comparison(ref.computed_field, exp.op, exp.value))
             else:
                 raise self.unsupported(f"filtering on {key!r}", here)
         if len(items) == 1:
@@ -148,6 +158,7 @@ class ArgumentReader:
             predicate = tuple(
                 (_COMPARE[k], self.inputs.param(v, pg, array=_COMPARE[k] in _ARRAY_OPS)) for k, v in ops.items()
             )
+            where = restrict(where, self.permissions.filter(rel.remote_table))
             items.append(
                 ir.AggregatePredicate(rel.remote_table, rel.mapping, function, predicate, arguments, distinct, where)
             )
@@ -181,7 +192,8 @@ class ArgumentReader:
             elif isinstance(ref, sch.RelationshipField) and not ref.aggregate:
                 rel = ref.relationship
                 for nested in self._order_object(value, _input_object(field_type), here):
-                    target = ir.ObjectRelationshipOrder(rel.remote_table, rel.mapping, nested.target)
+                    remote = self.permissions.filter(rel.remote_table)
+                    target = ir.ObjectRelationshipOrder(rel.remote_table, rel.mapping, nested.target, remote)
                     out.append(ir.OrderBy(target, nested.descending, nested.nulls_first))
             elif isinstance(ref, sch.RelationshipField):
                 out.extend(self._aggregate_order(ref, value, _input_object(field_type), here))
@@ -193,6 +205,7 @@ class ArgumentReader:
         self, ref: sch.RelationshipField, tree: Tree, t: GraphQLInputObjectType, path: Path
     ) -> list[ir.OrderBy]:
         rel = ref.relationship
+        remote = self.permissions.filter(rel.remote_table)
         obj = self.inputs.open(tree)
         assert isinstance(obj, dict)
         out: list[ir.OrderBy] = []
@@ -201,7 +214,7 @@ class ArgumentReader:
                 continue
             function = _AGGREGATES[key]
             if function is ir.AggregateFunction.COUNT:
-                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function)
+                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function, None, remote)
                 out.append(ir.OrderBy.hasura(target, str(self.inputs.scalar(value))))
                 continue
             columns = self.inputs.open(value)
@@ -212,7 +225,7 @@ class ArgumentReader:
                     continue
                 col_ref = self.rs.field(op_type.name, col_key)
                 assert isinstance(col_ref, sch.AggregateColumn)
-                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function, col_ref.column.name)
+                target = ir.AggregateOrder(rel.remote_table, rel.mapping, function, col_ref.column.name, remote)
                 out.append(ir.OrderBy.hasura(target, str(self.inputs.scalar(direction))))
         return out
 
@@ -234,6 +247,14 @@ class ArgumentReader:
                 raise QueryError("not-supported", "unexpected negative value", path=render(path))
             return value
         return self.inputs.param(tree, INT8)
+
+
+class _Returned:
+    """What a scalar computed field returns, compared like a column."""
+
+    def __init__(self, name: str, pg_type: Any) -> None:
+        self.name = name
+        self.type = pg_type
 
 
 class _TextColumn:

@@ -57,6 +57,7 @@ class Normaliser:
         self.fragments = fragments
         self.inputs = inputs
         self.args = ArgumentReader(rs, inputs)
+        self.permissions = rs.permissions
 
     # -- collecting fields -------------------------------------------------------------
 
@@ -128,8 +129,10 @@ class Normaliser:
         target = get_named_type(field.type)
         assert isinstance(target, GraphQLObjectType)
         args = self._arguments(nodes[0])
+        permission = self.permissions.permission(ref.table)
         if ref.kind == "select":
-            return ir.Select(ref.table, self.object_fields(target, nodes, path), self.select_args(args, field, path))
+            fields = self.object_fields(target, nodes, path)
+            return ir.Select(ref.table, fields, self.select_args(args, field, path), permission=permission)
         if ref.kind == "select_aggregate":
             return self.aggregate(ref.table, target, nodes, self.select_args(args, field, path), path)
         if ref.kind == "select_by_pk":
@@ -141,7 +144,7 @@ class Normaliser:
                 conditions.append(ir.ColumnComparison(col.column.name, ir.CompareOp.EQ, param))
             where = conditions[0] if len(conditions) == 1 else ir.And(tuple(conditions))
             fields = self.object_fields(target, nodes, path)
-            return ir.Select(ref.table, fields, ir.SelectArgs(where=where), single=True)
+            return ir.Select(ref.table, fields, ir.SelectArgs(where=where), single=True, permission=permission)
         raise QueryError("not-supported", f"{ref.kind} is not supported in queries", path=render(path))
 
     def select_args(self, args: dict[str, Tree], field: GraphQLField, path: Path) -> ir.SelectArgs:
@@ -200,11 +203,12 @@ class Normaliser:
                 agg = self.aggregate(rel.remote_table, target, nodes, self.select_args(args, field, path), path)
                 return ir.ArrayAggregate(rel.mapping, agg)
             fields = self.object_fields(target, nodes, path)
+            permission = self.permissions.permission(rel.remote_table)
             if rel.kind == "object":
-                return ir.ObjectRelationship(rel.mapping, ir.Select(rel.remote_table, fields, single=True))
-            return ir.ArrayRelationship(
-                rel.mapping, ir.Select(rel.remote_table, fields, self.select_args(args, field, path))
-            )
+                select = ir.Select(rel.remote_table, fields, single=True, permission=permission)
+                return ir.ObjectRelationship(rel.mapping, select)
+            select = ir.Select(rel.remote_table, fields, self.select_args(args, field, path), permission=permission)
+            return ir.ArrayRelationship(rel.mapping, select)
         if isinstance(ref, sch.ComputedField) and ref.returns_table is None:
             return self.computed(ref, args, path)
         raise QueryError("not-supported", f"the field {name!r} is not supported yet", path=render(path))
@@ -241,7 +245,7 @@ class Normaliser:
                 parts.append((key, ir.Nodes(self.object_fields(sub_type, sub, here))))
             else:
                 parts.append((key, self.aggregate_fields(sub_type, sub, here)))
-        return ir.AggregateSelect(table, tuple(parts), args)
+        return ir.AggregateSelect(table, tuple(parts), args, self.permissions.permission(table))
 
     def aggregate_fields(self, t: GraphQLObjectType, nodes: list[FieldNode], path: Path) -> ir.Aggregate:
         out: list[tuple[str, ir.Count | ir.AggregateOp | ir.Typename]] = []

@@ -92,6 +92,19 @@ class ColumnComparison:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputedFieldComparison:
+    """A scalar computed field compared to a value: ``function(row[, session]) op value``.
+    The row goes to ``table_argument`` by name (first, positionally, when None); the session
+    (a JSON param) to ``session_argument`` when the function takes one."""
+
+    function: QualifiedName
+    table_argument: str | None
+    session_argument: str | None
+    op: CompareOp
+    value: Param
+
+
+@dataclass(frozen=True, slots=True)
 class ColumnRef:
     """A column of the current table, or of the root table when ``root``."""
 
@@ -158,5 +171,14 @@ class AggregatePredicate:
 
 
 BoolExp = (
-    BoolTrue | And | Or | Not | ColumnComparison | ColumnToColumn | RelationshipExists | Exists | AggregatePredicate
+    BoolTrue
+    | And
+    | Or
+    | Not
+    | ColumnComparison
+    | ComputedFieldComparison
+    | ColumnToColumn
+    | RelationshipExists
+    | Exists
+    | AggregatePredicate
 )

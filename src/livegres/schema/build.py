@@ -10,6 +10,7 @@ from graphql import GraphQLField, GraphQLNamedType, GraphQLNonNull, GraphQLObjec
 
 from livegres import catalog as cat
 from livegres.metadata.resolve import SchemaCache
+from livegres.permissions import ADMIN, RowPermissions
 from livegres.schema import roots
 from livegres.schema.context import Context
 from livegres.schema.lookup import FieldRef, TypeRef
@@ -33,6 +34,8 @@ class RoleSchema:
     schema: GraphQLSchema
     fields: Mapping[tuple[str, str], FieldRef]
     types: Mapping[str, TypeRef]
+    permissions: RowPermissions = ADMIN
+    """The role's row filters, for every read the compiler builds."""
 
     def field(self, type_name: str, field_name: str) -> FieldRef | None:
         return self.fields.get((type_name, field_name))
@@ -77,7 +80,10 @@ def build_schema(
     collected = GraphQLSchema(query=query_root, subscription=subscription_root, types=list(reg.types.values()))
     types: list[GraphQLNamedType] = [t for name, t in sorted(collected.type_map.items()) if not name.startswith("__")]
     schema = GraphQLSchema(query=query_root, subscription=subscription_root, types=types)
-    return RoleSchema(view.role, schema, MappingProxyType(dict(reg.fields)), MappingProxyType(dict(reg.type_refs)))
+    permissions = ADMIN if view.is_admin else RowPermissions(view.role, cache)
+    return RoleSchema(
+        view.role, schema, MappingProxyType(dict(reg.fields)), MappingProxyType(dict(reg.type_refs)), permissions
+    )
 
 
 def _merge(into: roots.RootFields, fields: roots.RootFields) -> None:

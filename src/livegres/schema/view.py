@@ -22,6 +22,7 @@ from types import MappingProxyType
 from livegres import catalog as cat
 from livegres.metadata import model as m
 from livegres.metadata.resolve import SchemaCache
+from livegres.permissions.rules import select_rule
 
 ADMIN_ROLE = "admin"
 
@@ -75,17 +76,18 @@ def admin_view(cache: SchemaCache) -> RoleView:
 
 
 def select_view(role: str, cache: SchemaCache) -> RoleView:
-    """A simple view from select permissions alone: a starting point for the permission layer.
+    """The view of a role from its select permissions (inherited roles combined, see
+    ``livegres.permissions.rules``).
 
     Function permissions follow Hasura's default (inferred): a role may call a tracked
     function when it may select from the table the function returns.
     """
     tables: dict[cat.QualifiedName, TableView] = {}
     for name, info in cache.tables.items():
-        entry = info.meta.permissions_for(role).select
-        if entry is None:
+        rule = select_rule(cache, role, name)
+        if rule is None:
             continue
-        permission: m.SelectPermission = entry.permission
+        permission: m.SelectPermission = rule.permission
         columns = info.table.columns if permission.columns == "*" else permission.columns
         tables[name] = TableView(
             columns=frozenset(c for c in columns if c in info.table.columns),

@@ -34,15 +34,38 @@ class MissingVariable(BindError):
 
 
 class MissingSessionVariable(BindError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f'missing session variable: "{name}"')
-        self.name = name
+    """Session variables the statement needs and the session lacks (Hasura's ``not-found``)."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.name = names[0] if names else ""
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return "missing session variables: " + ", ".join(f'"{n}"' for n in self.names)
 
 
 def bind(compiled: CompiledQuery, variables: Mapping[str, Any] | None, session: Mapping[str, str]) -> list[Any]:
     """The asyncpg arguments for ``compiled``. ``session`` keys are matched case-insensitively."""
     lowered = {k.lower(): v for k, v in session.items()}
-    return [bind_param(p, variables or {}, lowered) for p in compiled.params]
+    try:
+        return [bind_param(p, variables or {}, lowered) for p in compiled.params]
+    except MissingSessionVariable:
+        missing: list[str] = []
+        for p in compiled.params:
+            for name in _session_names(p.source):
+                if name not in lowered and name not in missing:
+                    missing.append(name)
+        raise MissingSessionVariable(*missing) from None
+
+
+def _session_names(source: Source) -> list[str]:
+    if isinstance(source, SessionVariable):
+        return [source.name.lower()]
+    if isinstance(source, ListOf):
+        return [n for item in source.items for n in _session_names(item)]
+    return []
 
 
 def bind_param(p: Param, variables: Mapping[str, Any], session: Mapping[str, str]) -> Any:

@@ -12,7 +12,7 @@ import re
 
 from livegres.catalog.model import QualifiedName
 from livegres.ir import boolexp as b
-from livegres.ir.values import Literal, Param
+from livegres.ir.values import JSON, Literal, Param, SessionObject
 from livegres.sql.fragment import Sql, ident, join, param, qualified, raw, sql, type_name
 
 _OPERATORS: dict[b.CompareOp, str] = {
@@ -126,6 +126,14 @@ def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> 
             if cast_to is not None:
                 lhs = sql("(", lhs, f")::{type_name(cast_to)}")
             return compare(lhs, op, value)
+        case b.ComputedFieldComparison(function, table_argument, session_argument, op, value):
+            args: list[Sql] = [
+                ident(alias) if table_argument is None else sql(ident(table_argument), " => ", ident(alias))
+            ]
+            if session_argument is not None:
+                session = Param(SessionObject(), JSON)
+                args.append(sql(ident(session_argument), " => ", param(session)))
+            return compare(sql(qualified(function), "(", join(args, ", "), ")"), op, value)
         case b.ColumnToColumn(column, op, other):
             rhs = ident(root if other.root else alias, other.column)
             return sql(ident(alias, column), f" {_COLUMN_OPERATORS[op]} ", rhs)
