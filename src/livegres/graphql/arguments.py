@@ -8,6 +8,7 @@ relationship, an aggregate predicate or a connective.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from graphql import (
@@ -25,13 +26,17 @@ from livegres.graphql.inputs import Inputs, Lit, Tree
 from livegres.graphql.paths import Path, render
 from livegres.ir.values import BOOL, INT8, TEXT
 from livegres.permissions import restrict
-from livegres.permissions.filters import computed_comparison
+from livegres.permissions.filters import computed_comparison, spatial
 
 _COMPARE = {op.value: op for op in ir.CompareOp}
 _ARRAY_OPS = {ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
 _TEXT_OPS = {ir.CompareOp.HAS_KEY, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
 _AGGREGATES = {f.value: f for f in ir.AggregateFunction}
-_CASTS = {"String": TEXT}
+_CASTS = {
+    "String": TEXT,
+    "geometry": QualifiedName("public", "geometry"),
+    "geography": QualifiedName("public", "geography"),
+}
 
 
 def _input_object(t: GraphQLInputType | Any) -> GraphQLInputObjectType:
@@ -108,9 +113,16 @@ class ArgumentReader:
                         raise self.unsupported(f"_cast to {target}", (*here, target))
                     inner_type = _input_object(t).fields["_cast"].type
                     inner_field = _input_object(inner_type).fields[target].type
-                    for exp in self.comparisons(_TextColumn(column.name), inner, inner_field, (*here, target)):
-                        assert isinstance(exp, ir.ColumnComparison)
-                        out.append(ir.ColumnComparison(exp.column, exp.op, exp.value, cast_to))
+                    cast_column = _Returned(column.name, _CastType(cast_to))
+                    for exp in self.comparisons(cast_column, inner, inner_field, (*here, target)):
+                        assert isinstance(exp, ir.ColumnComparison | ir.SpatialComparison)
+                        out.append(replace(exp, cast_to=cast_to))
+                continue
+            if key in ir.SPATIAL_OPS:
+                geography = column.type.name.name == "geography" or (
+                    getattr(column.type, "root", None) is not None and column.type.root.name.name == "geography"
+                )
+                out.append(spatial(column.name, key, geography, self.inputs.open(value), self._spatial_param))
                 continue
             op = _COMPARE.get(key)
             if op is None:
@@ -124,6 +136,9 @@ class ArgumentReader:
             return self.inputs.param(opened, BOOL)
         pg_type = TEXT if op in _TEXT_OPS else column.type.name
         return self.inputs.param(value, pg_type, array=op in _ARRAY_OPS)
+
+    def _spatial_param(self, value: Any, pg_type: QualifiedName) -> ir.Param:
+        return self.inputs.param(value, pg_type)
 
     def aggregate_predicate(self, ref: sch.RelationshipField, tree: Tree, t: Any, path: Path) -> ir.BoolExp:
         rel = ref.relationship
@@ -257,16 +272,12 @@ class _Returned:
         self.type = pg_type
 
 
-class _TextColumn:
-    """A column seen through ``_cast: {String: ...}``: compared as text."""
+class _CastType:
+    """The type a column is cast to by ``_cast``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: QualifiedName) -> None:
         self.name = name
-        self.type = _TextType()
-
-
-class _TextType:
-    name = TEXT
+        self.root = self
 
 
 def _scalar_pg(t: Any) -> QualifiedName:

@@ -11,7 +11,7 @@ the caller answers them from the schema itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
@@ -33,6 +33,7 @@ from livegres.errors import QueryError
 from livegres.graphql.arguments import ArgumentReader
 from livegres.graphql.inputs import Inputs, Tree, read
 from livegres.graphql.paths import Path, render
+from livegres.schema.model import function_arg_name as sch_function_arg_name
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -120,6 +121,9 @@ class Normaliser:
                 continue
             ref = self.rs.field(root.name, name)
             definition = root.fields[name]
+            if isinstance(ref, sch.FunctionRoot):
+                fields.append((key, self.function_root(ref, nodes, definition, path)))
+                continue
             if not isinstance(ref, sch.TableRoot):
                 raise QueryError("not-supported", f"the root field {name!r} is not supported yet", path=render(path))
             fields.append((key, self.table_root(ref, nodes, definition, path)))
@@ -146,6 +150,61 @@ class Normaliser:
             fields = self.object_fields(target, nodes, path)
             return ir.Select(ref.table, fields, ir.SelectArgs(where=where), single=True, permission=permission)
         raise QueryError("not-supported", f"{ref.kind} is not supported in queries", path=render(path))
+
+    def function_root(
+        self, ref: sch.FunctionRoot, nodes: list[FieldNode], field: GraphQLField, path: Path
+    ) -> ir.RootField:
+        """A tracked function: its rows, read with the permission of the table it returns."""
+        target = get_named_type(field.type)
+        assert isinstance(target, GraphQLObjectType)
+        args = self._arguments(nodes[0])
+        info = ref.function
+        call = ir.FunctionCall(info.name, self.function_args(info.function, args, session=info.meta.configuration))
+        permission = self.permissions.permission(ref.table)
+        select_args = self.select_args(args, field, path)
+        if ref.aggregate:
+            return replace(self.aggregate(ref.table, target, nodes, select_args, path), source=call)
+        fields = self.object_fields(target, nodes, path)
+        single = not info.function.returns_set
+        return ir.Select(ref.table, fields, select_args, single, permission, source=call)
+
+    def function_args(
+        self,
+        fn: Any,
+        args: dict[str, Tree],
+        *,
+        session: Any = None,
+        table_argument: str | None = None,
+        row: bool = False,
+    ) -> tuple[ir.FunctionArg, ...]:
+        """The call's arguments: the row (computed fields), the session (``session_argument``)
+        and the values given in ``args`` (by name; unnamed ones positionally)."""
+        given = self.inputs.open(args["args"]) if "args" in args and not self.inputs.is_null(args["args"]) else {}
+        assert isinstance(given, dict)
+        session_name = getattr(session, "session_argument", None)
+        call: list[ir.FunctionArg] = []
+        positional = True
+        for i, arg in enumerate(fn.args):
+            if arg not in fn.input_args:
+                continue
+            is_row = row and (
+                (arg.name is not None and arg.name == table_argument) or (table_argument is None and i == 0)
+            )
+            gql_name = sch_function_arg_name(fn, i)
+            name = arg.name if arg.name else None
+            if is_row:
+                value: ir.Param | ir.TableRow = ir.TableRow()
+            elif arg.name is not None and arg.name == session_name:
+                value = ir.Param(ir.SessionObject(), ir.values.JSON)
+            elif gql_name in given:
+                value = self.inputs.param(given[gql_name], arg.type.name)
+            else:
+                positional = False  # a defaulted argument left out: later ones go by name
+                continue
+            if name is None and not positional:
+                raise QueryError("not-supported", "unnamed arguments after a defaulted argument", path="$")
+            call.append(ir.FunctionArg(value, None if positional else name))
+        return tuple(call)
 
     def select_args(self, args: dict[str, Tree], field: GraphQLField, path: Path) -> ir.SelectArgs:
         here = (*path, "args")
@@ -211,7 +270,28 @@ class Normaliser:
             return ir.ArrayRelationship(rel.mapping, select)
         if isinstance(ref, sch.ComputedField) and ref.returns_table is None:
             return self.computed(ref, args, path)
+        if isinstance(ref, sch.ComputedField):
+            return self.computed_rows(ref, nodes, field, args, path)
         raise QueryError("not-supported", f"the field {name!r} is not supported yet", path=render(path))
+
+    def computed_rows(
+        self, ref: sch.ComputedField, nodes: list[FieldNode], field: GraphQLField, args: dict[str, Tree], path: Path
+    ) -> ir.Node:
+        """A computed field returning rows of a table: like a relationship, read through the
+        function called with the parent row."""
+        info = ref.computed_field
+        table = ref.returns_table
+        assert table is not None
+        target = get_named_type(field.type)
+        assert isinstance(target, GraphQLObjectType)
+        call_args = self.function_args(info.function, args, session=info, table_argument=info.table_argument, row=True)
+        call = ir.FunctionCall(info.function.name, call_args)
+        permission = self.permissions.permission(table)
+        fields = self.object_fields(target, nodes, path)
+        if not info.function.returns_set:
+            return ir.ObjectRelationship((), ir.Select(table, fields, single=True, permission=permission, source=call))
+        select_args = self.select_args(args, field, path)
+        return ir.ArrayRelationship((), ir.Select(table, fields, select_args, permission=permission, source=call))
 
     def computed(self, ref: sch.ComputedField, args: dict[str, Tree], path: Path) -> ir.ComputedField:
         info = ref.computed_field

@@ -5,6 +5,7 @@ parameter slots only (``values``, ``boolexp``, ``select``).
 """
 
 from livegres.ir.boolexp import (
+    SPATIAL_OPS,
     AggregateFunction,
     AggregatePredicate,
     And,
@@ -20,6 +21,7 @@ from livegres.ir.boolexp import (
     Not,
     Or,
     RelationshipExists,
+    SpatialComparison,
 )
 from livegres.ir.select import (
     Aggregate,
@@ -35,6 +37,7 @@ from livegres.ir.select import (
     Count,
     Field,
     FunctionArg,
+    FunctionCall,
     Node,
     Nodes,
     ObjectRelationship,
@@ -63,6 +66,7 @@ from livegres.ir.values import (
 )
 
 __all__ = [
+    "SPATIAL_OPS",
     "Aggregate",
     "AggregateColumn",
     "AggregateFunction",
@@ -88,6 +92,7 @@ __all__ = [
     "Exists",
     "Field",
     "FunctionArg",
+    "FunctionCall",
     "ListOf",
     "Literal",
     "Node",
@@ -108,6 +113,7 @@ __all__ = [
     "SessionObject",
     "SessionVariable",
     "Source",
+    "SpatialComparison",
     "TableRow",
     "Typename",
     "Variable",

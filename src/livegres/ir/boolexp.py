@@ -91,6 +91,37 @@ class ColumnComparison:
     cast_to: QualifiedName | None = None
 
 
+SPATIAL_OPS = frozenset(
+    {
+        "_st_contains",
+        "_st_crosses",
+        "_st_equals",
+        "_st_overlaps",
+        "_st_touches",
+        "_st_within",
+        "_st_intersects",
+        "_st_3d_intersects",
+        "_st_d_within",
+        "_st_3d_d_within",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpatialComparison:
+    """A PostGIS operator (``_st_within``, ``_st_d_within``...) on a geometry or geography
+    column. ``value`` is a GeoJSON geometry (text); ``distance`` and ``use_spheroid`` are the
+    extra arguments of the ``_d_within`` operators."""
+
+    column: str
+    op: str
+    value: Param
+    geography: bool = False
+    distance: Param | None = None
+    use_spheroid: Param | None = None
+    cast_to: QualifiedName | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ComputedFieldComparison:
     """A scalar computed field compared to a value: ``function(row[, session]) op value``.
@@ -177,6 +208,7 @@ BoolExp = (
     | Not
     | ColumnComparison
     | ComputedFieldComparison
+    | SpatialComparison
     | ColumnToColumn
     | RelationshipExists
     | Exists

@@ -28,11 +28,14 @@ class Typename:
 
 @dataclass(frozen=True, slots=True)
 class ColumnField:
-    """A column; ``json_path`` (a text[] param) applies ``#>`` to a json/jsonb column."""
+    """A column; ``json_path`` (a text[] param) applies ``#>`` to a json/jsonb column.
+    ``when``: the column is null on rows that do not satisfy it (a column an inherited role
+    sees on some rows only)."""
 
     column: str
     type: PgType
     json_path: Param | None = None
+    when: BoolExp | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,15 @@ class FunctionArg:
 
     value: Param | TableRow
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall:
+    """Rows produced by a function instead of read from the table: a tracked function as a
+    root field, or a computed field returning rows (``TableRow`` is the parent row)."""
+
+    function: QualifiedName
+    args: tuple[FunctionArg, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +192,8 @@ class Select:
     args: SelectArgs = field(default_factory=SelectArgs)
     single: bool = False
     permission: Permission = field(default_factory=Permission)
+    source: FunctionCall | None = None
+    """Read the rows from this function call rather than from ``table``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +243,7 @@ class AggregateSelect:
     fields: tuple[tuple[str, Aggregate | Nodes | Typename], ...]
     args: SelectArgs = field(default_factory=SelectArgs)
     permission: Permission = field(default_factory=Permission)
+    source: FunctionCall | None = None
 
 
 RootField = Select | AggregateSelect | Typename

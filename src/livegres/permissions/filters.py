@@ -18,7 +18,8 @@ a literal parameter. Nothing becomes SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from livegres import catalog as cat
@@ -34,6 +35,7 @@ _COLUMN_OPS: dict[str, ir.ColumnOp] = {op.value[1:]: op for op in ir.ColumnOp}
 _COLUMN_OPS["cneq"] = ir.ColumnOp.CNE
 _ARRAY_OPS = frozenset({ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL})
 _TEXT_OPS = frozenset({ir.CompareOp.HAS_KEY, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL})
+FLOAT8 = cat.QualifiedName("pg_catalog", "float8")
 _CASTS = {"text": TEXT, "String": TEXT, "geometry": cat.QualifiedName("public", "geometry")}
 _CASTS["geography"] = cat.QualifiedName("public", "geography")
 
@@ -145,8 +147,11 @@ class _Compiler:
                 for target, inner in operand.items():
                     cast_to = _CASTS.get(str(target), cat.QualifiedName("pg_catalog", str(target)))
                     for exp in self.operations(column, cast_to, cast_to.name, inner):
-                        assert isinstance(exp, ir.ColumnComparison)
-                        out.append(ir.ColumnComparison(exp.column, exp.op, exp.value, cast_to))
+                        assert isinstance(exp, ir.ColumnComparison | ir.SpatialComparison)
+                        out.append(replace(exp, cast_to=cast_to))
+                continue
+            if "_" + name in ir.SPATIAL_OPS:
+                out.append(spatial(column, "_" + name, root_type == "geography", operand, _param))
                 continue
             column_op = _COLUMN_OPS.get(name)
             if column_op is not None:
@@ -163,6 +168,23 @@ class _Compiler:
                 operand_type = JSONB
             out.append(ir.ColumnComparison(column, op, _param(operand, operand_type, array=op in _ARRAY_OPS)))
         return out
+
+
+def spatial(column: str, op: str, geography: bool, operand: Any, make: Callable[..., ir.Param]) -> ir.SpatialComparison:
+    """A PostGIS comparison; ``make(value, pg_type)`` turns each operand into a parameter."""
+    if op in ("_st_d_within", "_st_3d_d_within"):
+        if not isinstance(operand, dict) or "from" not in operand or "distance" not in operand:
+            raise QueryError("validation-failed", f"{op} expects an object with distance and from", status=400)
+        spheroid = operand.get("use_spheroid", True)
+        return ir.SpatialComparison(
+            column,
+            op,
+            make(operand["from"], TEXT),
+            geography,
+            make(operand["distance"], FLOAT8),
+            make(spheroid, BOOL) if geography else None,
+        )
+    return ir.SpatialComparison(column, op, make(operand, TEXT), geography)
 
 
 def computed_comparison(computed: ComputedFieldInfo, op: ir.CompareOp, value: ir.Param) -> ir.BoolExp:

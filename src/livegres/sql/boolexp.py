@@ -134,6 +134,8 @@ def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> 
                 session = Param(SessionObject(), JSON)
                 args.append(sql(ident(session_argument), " => ", param(session)))
             return compare(sql(qualified(function), "(", join(args, ", "), ")"), op, value)
+        case b.SpatialComparison():
+            return _spatial(exp, alias)
         case b.ColumnToColumn(column, op, other):
             rhs = ident(root if other.root else alias, other.column)
             return sql(ident(alias, column), f" {_COLUMN_OPERATORS[op]} ", rhs)
@@ -147,6 +149,36 @@ def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> 
         case b.AggregatePredicate():
             return _aggregate_predicate(exp, alias, root, aliases)
     raise TypeError(f"not a boolean expression: {exp!r}")
+
+
+_SPATIAL_FUNCTIONS = {
+    "_st_contains": "ST_Contains",
+    "_st_crosses": "ST_Crosses",
+    "_st_equals": "ST_Equals",
+    "_st_overlaps": "ST_Overlaps",
+    "_st_touches": "ST_Touches",
+    "_st_within": "ST_Within",
+    "_st_intersects": "ST_Intersects",
+    "_st_3d_intersects": "ST_3DIntersects",
+    "_st_d_within": "ST_DWithin",
+    "_st_3d_d_within": "ST_3DDWithin",
+}
+
+
+def _spatial(exp: b.SpatialComparison, alias: str) -> Sql:
+    """``ST_Within("a"."geom", ST_GeomFromGeoJSON($1))``; geography values are cast."""
+    column = ident(alias, exp.column)
+    if exp.cast_to is not None:
+        column = sql("(", column, f")::{type_name(exp.cast_to)}")
+    value = sql("ST_GeomFromGeoJSON(", param(exp.value), ")")
+    if exp.geography:
+        value = sql("(", value, ")::geography")
+    args = [column, value]
+    if exp.distance is not None:
+        args.append(param(exp.distance))
+        if exp.geography and exp.use_spheroid is not None:
+            args.append(param(exp.use_spheroid))
+    return sql(_SPATIAL_FUNCTIONS[exp.op], "(", join(args, ", "), ")")
 
 
 def _exists(table: QualifiedName, inner: str, conditions: list[Sql]) -> Sql:

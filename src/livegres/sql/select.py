@@ -29,7 +29,7 @@ of each other (about 0.9 ms per query); this one is the simplest to generate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from livegres.catalog.model import QualifiedName
 from livegres.ir import select as s
@@ -88,7 +88,7 @@ class SelectCompiler:
 
     def select(self, sel: s.Select, parent: Join | None = None) -> Sql:
         """The JSON of a list select, or of a single object (or null)."""
-        src = self._source(sel.table, sel.args, sel.permission, parent)
+        src = self._source(sel.table, sel.args, sel.permission, parent, sel.source)
         obj = self.row_object(sel.fields, src.alias)
         if sel.single:
             src.limit = raw("1")
@@ -104,7 +104,7 @@ class SelectCompiler:
 
     def aggregate(self, sel: s.AggregateSelect, parent: Join | None = None) -> Sql:
         """The JSON of an ``_aggregate`` field."""
-        src = self._source(sel.table, sel.args, sel.permission, parent)
+        src = self._source(sel.table, sel.args, sel.permission, parent, sel.source)
         rows = ident(src.alias + "_r")
         columns: dict[str, str] = {}
         extract: list[Sql] = []
@@ -138,17 +138,19 @@ class SelectCompiler:
         match node:
             case s.Typename(type_name):
                 return name(type_name)
-            case s.ColumnField(column, pg_type, json_path):
+            case s.ColumnField(column, pg_type, json_path, when):
                 expr = ident(alias, column)
                 if json_path is not None:
                     expr = sql("(", expr, " #> ", param(json_path), ")")
-                return json_value(expr, pg_type, stringify_numeric_types=self.stringify)
+                value = json_value(expr, pg_type, stringify_numeric_types=self.stringify)
+                if when is None:
+                    return value
+                return sql("CASE WHEN ", compile_boolexp(when, alias, alias, self.aliases), " THEN ", value, " END")
             case s.ComputedField(function, args, pg_type):
                 call = sql(qualified(function), "(", join((_argument(a, alias) for a in args), ", "), ")")
                 return json_value(call, pg_type, stringify_numeric_types=self.stringify)
             case s.ObjectRelationship(mapping, nested):
-                single = s.Select(nested.table, nested.fields, nested.args, True, nested.permission)
-                return self.select(single, Join(mapping, alias))
+                return self.select(replace(nested, single=True), Join(mapping, alias))
             case s.ArrayRelationship(mapping, nested):
                 return self.select(nested, Join(mapping, alias))
             case s.ArrayAggregate(mapping, nested_agg):
@@ -179,7 +181,14 @@ class SelectCompiler:
 
     # -- FROM / WHERE / ORDER BY / LIMIT -----------------------------------------------
 
-    def _source(self, table: QualifiedName, args: s.SelectArgs, perm: s.Permission, parent: Join | None) -> _Source:
+    def _source(
+        self,
+        table: QualifiedName,
+        args: s.SelectArgs,
+        perm: s.Permission,
+        parent: Join | None,
+        call: s.FunctionCall | None = None,
+    ) -> _Source:
         alias = self.aliases.new(table)
         conditions: list[Sql] = []
         if parent is not None:
@@ -192,7 +201,12 @@ class SelectCompiler:
         order = [(self._order_expr(o.target, alias), o) for o in args.order_by]
         limit = _limit(args.limit, perm.limit)
         offset = None if args.offset is None else _number(args.offset)
-        table_sql = sql(qualified(table), " AS ", ident(alias))
+        if call is None:
+            table_sql = sql(qualified(table), " AS ", ident(alias))
+        else:
+            row = parent.outer if parent is not None else alias
+            call_args = join((_argument(a, row) for a in call.args), ", ")
+            table_sql = sql(qualified(call.function), "(", call_args, ") AS ", ident(alias))
         where = conjunction(conditions)
         if not args.distinct_on:
             return _Source(alias, table_sql, where, order, limit, offset)
