@@ -85,6 +85,18 @@ class ArgumentReader:
                 items.append(ir.RelationshipExists(rel.remote_table, rel.mapping, nested or ir.BoolTrue()))
             elif isinstance(ref, sch.RelationshipField):
                 items.append(self.aggregate_predicate(ref, value, field_type, here))
+            elif isinstance(ref, sch.ComputedField) and ref.returns_table is not None:
+                cf = ref.computed_field
+                nested = restrict(self.where(value, field_type, here), self.permissions.filter(ref.returns_table))
+                items.append(
+                    ir.ComputedRowsExists(
+                        cf.function.name,
+                        cf.table_argument,
+                        cf.session_argument,
+                        ref.returns_table,
+                        nested or ir.BoolTrue(),
+                    )
+                )
             elif isinstance(ref, sch.ComputedField) and ref.returns_table is None:
                 fn = ref.computed_field.function
                 for exp in self.comparisons(
@@ -212,6 +224,10 @@ class ArgumentReader:
                     out.append(ir.OrderBy(target, nested.descending, nested.nulls_first))
             elif isinstance(ref, sch.RelationshipField):
                 out.extend(self._aggregate_order(ref, value, _input_object(field_type), here))
+            elif isinstance(ref, sch.ComputedField) and ref.returns_table is None:
+                cf = ref.computed_field
+                computed = ir.ComputedFieldOrder(cf.function.name, cf.table_argument, cf.session_argument)
+                out.append(ir.OrderBy.hasura(computed, str(self.inputs.scalar(value))))
             else:
                 raise self.unsupported(f"ordering by {key!r}", here)
         return out

@@ -253,7 +253,8 @@ class Normaliser:
             json_path = None
             if "path" in args and not self.inputs.is_null(args["path"]):
                 json_path = ir.literal(_json_path(self.inputs.scalar(args["path"])), ir.values.TEXT, array=True)
-            return ir.ColumnField(ref.column.name, ref.column.type, json_path)
+            when = self.permissions.column_condition(ref.table, ref.column.name)
+            return ir.ColumnField(ref.column.name, ref.column.type, json_path, when)
         if isinstance(ref, sch.RelationshipField):
             rel = ref.relationship
             target = get_named_type(field.type)

@@ -136,6 +136,18 @@ class ComputedFieldComparison:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputedRowsExists:
+    """A filter through a computed field returning rows of ``table``: some row the function
+    returns for this row satisfies ``where``."""
+
+    function: QualifiedName
+    table_argument: str | None
+    session_argument: str | None
+    table: QualifiedName
+    where: BoolExp
+
+
+@dataclass(frozen=True, slots=True)
 class ColumnRef:
     """A column of the current table, or of the root table when ``root``."""
 
@@ -208,6 +220,7 @@ BoolExp = (
     | Not
     | ColumnComparison
     | ComputedFieldComparison
+    | ComputedRowsExists
     | SpatialComparison
     | ColumnToColumn
     | RelationshipExists

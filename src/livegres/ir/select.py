@@ -135,7 +135,16 @@ class AggregateOrder:
     filter: BoolExp | None = None
 
 
-OrderTarget = ColumnOrder | ObjectRelationshipOrder | AggregateOrder
+@dataclass(frozen=True, slots=True)
+class ComputedFieldOrder:
+    """Order by a scalar computed field of the row."""
+
+    function: QualifiedName
+    table_argument: str | None
+    session_argument: str | None
+
+
+OrderTarget = ColumnOrder | ObjectRelationshipOrder | AggregateOrder | ComputedFieldOrder
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from livegres import catalog as cat
 from livegres.metadata import model as m
-from livegres.metadata.resolve import SchemaCache
+from livegres.metadata.resolve import ComputedFieldInfo, SchemaCache
 from livegres.permissions.rules import select_rule
 
 ADMIN_ROLE = "admin"
@@ -75,6 +75,11 @@ def admin_view(cache: SchemaCache) -> RoleView:
     return RoleView(ADMIN_ROLE, MappingProxyType(tables), frozenset(cache.functions))
 
 
+def _table_computed_fields(fields: Mapping[str, ComputedFieldInfo]) -> frozenset[str]:
+    """Computed fields returning rows: their permissions are those of the table they return."""
+    return frozenset(name for name, cf in fields.items() if cf.function.return_table is not None)
+
+
 def select_view(role: str, cache: SchemaCache) -> RoleView:
     """The view of a role from its select permissions (inherited roles combined, see
     ``livegres.permissions.rules``).
@@ -91,7 +96,8 @@ def select_view(role: str, cache: SchemaCache) -> RoleView:
         columns = info.table.columns if permission.columns == "*" else permission.columns
         tables[name] = TableView(
             columns=frozenset(c for c in columns if c in info.table.columns),
-            computed_fields=frozenset(c for c in permission.computed_fields if c in info.computed_fields),
+            computed_fields=frozenset(c for c in permission.computed_fields if c in info.computed_fields)
+            | _table_computed_fields(info.computed_fields),
             allow_aggregations=permission.allow_aggregations,
             query_root_fields=None if permission.query_root_fields is None else frozenset(permission.query_root_fields),
             subscription_root_fields=(

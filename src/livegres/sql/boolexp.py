@@ -106,6 +106,15 @@ def aggregate_call(function: b.AggregateFunction, columns: tuple[str, ...], dist
     return sql(f"{function.value}({prefix}", arg, ")")
 
 
+def computed_call(function: QualifiedName, table_argument: str | None, session_argument: str | None, alias: str) -> Sql:
+    """A computed field's function called with the row ``alias`` (and the session)."""
+    row = ident(alias)
+    args: list[Sql] = [row if table_argument is None else sql(ident(table_argument), " => ", row)]
+    if session_argument is not None:
+        args.append(sql(ident(session_argument), " => ", param(Param(SessionObject(), JSON))))
+    return sql(qualified(function), "(", join(args, ", "), ")")
+
+
 def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> Sql:
     """The SQL condition for ``exp`` over the row ``alias`` (``root`` for ``$`` references)."""
     match exp:
@@ -127,13 +136,12 @@ def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> 
                 lhs = sql("(", lhs, f")::{type_name(cast_to)}")
             return compare(lhs, op, value)
         case b.ComputedFieldComparison(function, table_argument, session_argument, op, value):
-            args: list[Sql] = [
-                ident(alias) if table_argument is None else sql(ident(table_argument), " => ", ident(alias))
-            ]
-            if session_argument is not None:
-                session = Param(SessionObject(), JSON)
-                args.append(sql(ident(session_argument), " => ", param(session)))
-            return compare(sql(qualified(function), "(", join(args, ", "), ")"), op, value)
+            return compare(computed_call(function, table_argument, session_argument, alias), op, value)
+        case b.ComputedRowsExists(function, table_argument, session_argument, table, where):
+            inner = aliases.new(table)
+            call = computed_call(function, table_argument, session_argument, alias)
+            condition = compile_boolexp(where, inner, root, aliases)
+            return sql("EXISTS (SELECT 1 FROM ", call, " AS ", ident(inner), " WHERE ", condition, ")")
         case b.SpatialComparison():
             return _spatial(exp, alias)
         case b.ColumnToColumn(column, op, other):

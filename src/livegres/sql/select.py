@@ -35,7 +35,15 @@ from livegres.catalog.model import QualifiedName
 from livegres.ir import select as s
 from livegres.ir.boolexp import BoolExp
 from livegres.ir.values import Param
-from livegres.sql.boolexp import TRUE, Aliases, aggregate_call, compile_boolexp, conjunction, join_condition
+from livegres.sql.boolexp import (
+    TRUE,
+    Aliases,
+    aggregate_call,
+    compile_boolexp,
+    computed_call,
+    conjunction,
+    join_condition,
+)
 from livegres.sql.fragment import Sql, check_name, ident, join, name, param, qualified, raw, sql
 from livegres.sql.output import json_value
 
@@ -240,6 +248,8 @@ class SelectCompiler:
                 call = aggregate_call(function, () if column is None else (column,), False, inner)
                 where = self._related(mapping, alias, inner, filter_)
                 return sql("(SELECT ", call, _from(table, inner), " WHERE ", where, ")")
+            case s.ComputedFieldOrder(function, table_argument, session_argument):
+                return computed_call(function, table_argument, session_argument, alias)
         raise TypeError(f"not an order target: {target!r}")
 
     def _related(self, mapping: s.Mapping, outer: str, inner: str, filter_: BoolExp | None) -> Sql:
