@@ -10,8 +10,10 @@ import asyncpg
 from livegres import db, migrations
 from livegres.config import Settings
 from livegres.graphql import QueryEngine
+from livegres.metadata.resolve import SchemaCache
 from livegres.metadata.service import MetadataService
 from livegres.pipeline import Pipeline
+from livegres.schema.enums import load_enum_values
 
 
 class Runtime:
@@ -78,13 +80,17 @@ class Runtime:
                 await migrations.migrate(conn, "metadata")
             self._metadata = MetadataService(self.pool, self.metadata_pool, self.metadata_url)
             await self._metadata.load()
-            self.engine.on_schema_change(self._metadata.current)
-            self._metadata.listeners.append(self.engine.on_schema_change)
+            await self._schema_changed(self._metadata.current)
+            self._metadata.listeners.append(self._schema_changed)
             self._pipeline = Pipeline(self.engine, self.pool, dev_mode=self.settings.dev_mode)
             self._metadata.watch(self.settings.metadata_poll_interval / 1000)
         except BaseException:
             await self.stop()
             raise
+
+    async def _schema_changed(self, cache: SchemaCache) -> None:
+        """A new schema cache: read its enum tables' rows, then rebuild the GraphQL schemas."""
+        self.engine.on_schema_change(cache, await load_enum_values(self.pool, cache))
 
     async def stop(self) -> None:
         if self._metadata is not None:

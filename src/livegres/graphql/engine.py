@@ -15,7 +15,7 @@ finds its plan. ``stats`` counts parses and normalisations, for tests and metric
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from graphql.execution.values import get_variable_values
 
 from livegres import ir
 from livegres import schema as sch
+from livegres.catalog.model import QualifiedName
 from livegres.errors import QueryError
 from livegres.graphql.inputs import Inputs
 from livegres.graphql.normalize import INTROSPECTION_FIELDS, Normaliser
@@ -99,12 +100,17 @@ class QueryEngine:
         self.stringify_numeric_types = stringify_numeric_types
         self.max_documents = max_documents
         self.schemas: dict[str, sch.RoleSchema] = {}
+        self.enum_values: dict[QualifiedName, Sequence[sch.EnumValue]] = {}
         self.documents: OrderedDict[tuple[str, str, str | None], Document] = OrderedDict()
         self.stats = Stats()
 
-    def on_schema_change(self, cache: SchemaCache) -> None:
-        """Metadata listener: a new schema cache drops every schema and plan."""
+    def on_schema_change(
+        self, cache: SchemaCache, enum_values: Mapping[QualifiedName, Sequence[sch.EnumValue]] | None = None
+    ) -> None:
+        """Metadata listener: a new schema cache (and the rows of its enum tables) drops every
+        schema and plan."""
         self.cache = cache
+        self.enum_values = dict(enum_values or {})
         self.version += 1
         self.schemas.clear()
         self.documents.clear()
@@ -115,7 +121,7 @@ class QueryEngine:
             if self.cache is None:
                 raise QueryError("unexpected", "the schema is not loaded yet", status=500)
             view = None if role == sch.ADMIN_ROLE else sch.select_view(role, self.cache)
-            found = self.schemas[role] = sch.build_schema(self.cache, view)
+            found = self.schemas[role] = sch.build_schema(self.cache, view, enum_values=self.enum_values)
         return found
 
     # -- documents ---------------------------------------------------------------------
