@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.conformance import ratchet
+from tests.conformance import known, ratchet
 from tests.conformance.corpus import locate_corpus
 from tests.conformance.environment import ServerStartError
 from tests.conformance.results import CaseResult
@@ -94,6 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'strict' if args.strict else 'lenient'} mode, {result.seconds:.1f} s, corpus {result.corpus}")
     if result.crash:
         print(result.crash, file=sys.stderr)
+    failing = sorted(p for p, r in result.cases.items() if r.status in ("failed", "errored"))
+    listed, unexplained = known.explain(failing, known.load())
+    if listed:
+        print(f"known failures ({len(listed)}, from {known.KNOWN_FILE.name}):")
+        for case, reason in listed:
+            print(f"  {case}: {reason}")
+    if unexplained:
+        print(f"failures without a listed reason ({len(unexplained)}):")
+        for case in unexplained:
+            print(f"  {case}")
     if args.report:
         args.report.write_text(json.dumps(result.report(), indent=2) + "\n", encoding="utf-8")
         print(f"report written to {args.report}")
