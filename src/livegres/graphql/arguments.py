@@ -226,7 +226,7 @@ class ArgumentReader:
                 out.extend(self._aggregate_order(ref, value, _input_object(field_type), here))
             elif isinstance(ref, sch.ComputedField) and ref.returns_table is None:
                 cf = ref.computed_field
-                computed = ir.ComputedFieldOrder(cf.function.name, cf.table_argument, cf.session_argument)
+                computed = ir.ComputedFieldOrder(cf.function.name, cf.table_argument, cf.session_argument, cf.name)
                 out.append(ir.OrderBy.hasura(computed, str(self.inputs.scalar(value))))
             else:
                 raise self.unsupported(f"ordering by {key!r}", here)

@@ -127,7 +127,8 @@ class Normaliser:
             if not isinstance(ref, sch.TableRoot):
                 raise QueryError("not-supported", f"the root field {name!r} is not supported yet", path=render(path))
             fields.append((key, self.table_root(ref, nodes, definition, path)))
-        return Normalised(ir.Operation(tuple(fields)), tuple(introspection), tuple(order))
+        operation = ir.Operation(tuple(fields), self.permissions.redactions())
+        return Normalised(operation, tuple(introspection), tuple(order))
 
     def table_root(self, ref: sch.TableRoot, nodes: list[FieldNode], field: GraphQLField, path: Path) -> ir.RootField:
         target = get_named_type(field.type)
@@ -253,8 +254,7 @@ class Normaliser:
             json_path = None
             if "path" in args and not self.inputs.is_null(args["path"]):
                 json_path = ir.literal(_json_path(self.inputs.scalar(args["path"])), ir.values.TEXT, array=True)
-            when = self.permissions.column_condition(ref.table, ref.column.name)
-            return ir.ColumnField(ref.column.name, ref.column.type, json_path, when)
+            return ir.ColumnField(ref.column.name, ref.column.type, json_path)
         if isinstance(ref, sch.RelationshipField):
             rel = ref.relationship
             target = get_named_type(field.type)
@@ -307,7 +307,7 @@ class Normaliser:
                 call.append(ir.FunctionArg(ir.Param(ir.SessionObject(), ir.values.JSON), arg.name))
             elif arg.name is not None and arg.name in given:
                 call.append(ir.FunctionArg(self.inputs.param(given[arg.name], arg.type.name), arg.name))
-        return ir.ComputedField(fn.name, tuple(call), fn.return_type)
+        return ir.ComputedField(fn.name, tuple(call), fn.return_type, info.name)
 
     # -- aggregates --------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from livegres.ir.boolexp import (
     Or,
     RelationshipExists,
     SpatialComparison,
+    Unredacted,
 )
 from livegres.ir.select import (
     Aggregate,
@@ -120,6 +121,7 @@ __all__ = [
     "SpatialComparison",
     "TableRow",
     "Typename",
+    "Unredacted",
     "Variable",
     "literal",
     "session",

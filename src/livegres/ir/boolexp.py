@@ -126,13 +126,23 @@ class SpatialComparison:
 class ComputedFieldComparison:
     """A scalar computed field compared to a value: ``function(row[, session]) op value``.
     The row goes to ``table_argument`` by name (first, positionally, when None); the session
-    (a JSON param) to ``session_argument`` when the function takes one."""
+    (a JSON param) to ``session_argument`` when the function takes one. ``name`` is the
+    computed field's name (for redaction)."""
 
     function: QualifiedName
     table_argument: str | None
     session_argument: str | None
     op: CompareOp
     value: Param
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unredacted:
+    """A permission's filter inside a query's expression: evaluated on the real values of the
+    columns, where the query's own conditions see an inherited role's redacted values."""
+
+    item: BoolExp
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +230,7 @@ BoolExp = (
     | Not
     | ColumnComparison
     | ComputedFieldComparison
+    | Unredacted
     | ComputedRowsExists
     | SpatialComparison
     | ColumnToColumn

@@ -17,6 +17,7 @@ from livegres.ir.boolexp import AggregateFunction, BoolExp
 from livegres.ir.values import Param
 
 Mapping = tuple[tuple[str, str], ...]
+Redactions = tuple[tuple[QualifiedName, tuple[tuple[str, BoolExp], ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +29,11 @@ class Typename:
 
 @dataclass(frozen=True, slots=True)
 class ColumnField:
-    """A column; ``json_path`` (a text[] param) applies ``#>`` to a json/jsonb column.
-    ``when``: the column is null on rows that do not satisfy it (a column an inherited role
-    sees on some rows only)."""
+    """A column; ``json_path`` (a text[] param) applies ``#>`` to a json/jsonb column."""
 
     column: str
     type: PgType
     json_path: Param | None = None
-    when: BoolExp | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +65,7 @@ class ComputedField:
     function: QualifiedName
     args: tuple[FunctionArg, ...]
     type: PgType
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +141,7 @@ class ComputedFieldOrder:
     function: QualifiedName
     table_argument: str | None
     session_argument: str | None
+    name: str | None = None
 
 
 OrderTarget = ColumnOrder | ObjectRelationshipOrder | AggregateOrder | ComputedFieldOrder
@@ -260,6 +260,12 @@ RootField = Select | AggregateSelect | Typename
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A query: its root fields by output alias, in order."""
+    """A query: its root fields by output alias, in order.
+
+    ``redactions``: for an inherited role, the columns (and computed fields) of a table it
+    sees on some rows only, each with the condition of those rows. Everywhere the query
+    itself uses such a column (output, ``where``, ``order_by``, ``distinct_on``, aggregates)
+    it is null on the other rows; permission filters (``Unredacted``) see the real values."""
 
     fields: tuple[tuple[str, RootField], ...]
+    redactions: Redactions = ()

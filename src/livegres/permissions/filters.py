@@ -190,7 +190,9 @@ def spatial(column: str, op: str, geography: bool, operand: Any, make: Callable[
 def computed_comparison(computed: ComputedFieldInfo, op: ir.CompareOp, value: ir.Param) -> ir.BoolExp:
     """``computed_field op value`` for a computed field returning a scalar."""
     fn = computed.function
-    return ir.ComputedFieldComparison(fn.name, computed.table_argument, computed.session_argument, op, value)
+    return ir.ComputedFieldComparison(
+        fn.name, computed.table_argument, computed.session_argument, op, value, computed.name
+    )
 
 
 def _column_ref(operand: Any) -> ir.ColumnRef:

@@ -8,7 +8,8 @@ inherited) as Hasura does:
 * columns and computed fields: the union; a column that not every role of the set may see
   is returned only for the rows of the roles that may see it, and is ``null`` elsewhere
   (``column_filters``);
-* ``limit``: the largest (none when one role has none); ``allow_aggregations``: when any
+* ``limit``: the largest of the roles' limits (a role without one adds none, as Hasura's
+  ``Maybe (Max Int)``: none only when no role has one); ``allow_aggregations``: when any
   role allows them; root fields: the union (all when one role lists none).
 """
 
@@ -30,7 +31,8 @@ class SelectRule:
     permission: m.SelectPermission
     """The effective permission: columns are a list (never ``*``)."""
     column_filters: Mapping[str, JsonObject] = field(default_factory=lambda: MappingProxyType({}))
-    """Columns visible on some rows only: the filter of the rows that show them."""
+    """Columns and computed fields visible on some rows only: the filter of the rows that
+    show them."""
 
 
 def inherited_roles(cache: SchemaCache) -> dict[str, tuple[str, ...]]:
@@ -81,8 +83,8 @@ def _with_columns(permission: m.SelectPermission, columns: tuple[str, ...]) -> m
 
 
 def _or(filters: list[JsonObject]) -> JsonObject:
-    if any(not f for f in filters):
-        return {}
+    # Not simplified when one of them is ``{}``: as in Hasura, the session variables of every
+    # role of the set are still required.
     return filters[0] if len(filters) == 1 else {"_or": list(filters)}
 
 
@@ -113,10 +115,15 @@ def _combine(parts: list[SelectRule]) -> SelectRule:
     computed: list[str] = []
     for p in parts:
         computed += [c for c in p.permission.computed_fields if c not in computed]
+    for field_name in computed:
+        showing = [p for p in parts if field_name in p.permission.computed_fields]
+        if len(showing) == len(parts) and all(field_name not in p.column_filters for p in parts):
+            continue
+        column_filters[field_name] = _or([_row_filter(p, field_name) for p in showing])
     permission = m.SelectPermission(
         columns=tuple(columns),
         filter=combined,
-        limit=None if any(limit is None for limit in limits) else max(x for x in limits if x is not None),
+        limit=max((x for x in limits if x is not None), default=None),
         allow_aggregations=any(p.permission.allow_aggregations for p in parts),
         computed_fields=tuple(computed),
         query_root_fields=_root_fields([p.permission.query_root_fields for p in parts]),

@@ -1,8 +1,8 @@
 """Row permissions of one role, compiled to the IR once per schema.
 
 ``RowPermissions`` answers, for each table the role may select from, the ``ir.Permission``
-(row filter and row limit) every read of the table gets, and the condition under which an
-inherited role sees a column. The GraphQL layer asks it for every select it builds: root
+(row filter and row limit) every read of the table gets, and for an inherited role the
+columns it sees on some rows only (``redactions``). The GraphQL layer asks it for every select it builds: root
 fields, ``_by_pk``, relationships at any depth, aggregates, and the tables a ``where`` or an
 ``order_by`` reaches through relationships, so a role never learns about rows it may not
 select. The admin role has no filters (``ADMIN``).
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from livegres import catalog as cat
 from livegres import ir
+from livegres.ir.select import Redactions
 from livegres.metadata.resolve import SchemaCache
 from livegres.permissions.filters import compile_filter
 from livegres.permissions.rules import select_rule
@@ -22,13 +23,13 @@ _NONE = ir.Permission()
 class RowPermissions:
     """The select permissions of ``role`` over ``cache``; ``cache`` None is admin."""
 
-    __slots__ = ("_columns", "_permissions", "cache", "role")
+    __slots__ = ("_permissions", "_redactions", "cache", "role")
 
     def __init__(self, role: str, cache: SchemaCache | None = None) -> None:
         self.role = role
         self.cache = cache
         self._permissions: dict[cat.QualifiedName, ir.Permission] = {}
-        self._columns: dict[tuple[cat.QualifiedName, str], ir.BoolExp | None] = {}
+        self._redactions: Redactions | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -55,25 +56,34 @@ class RowPermissions:
         predicate through a relationship (where Hasura applies no limit)."""
         return self.permission(table).filter
 
-    def column_condition(self, table: cat.QualifiedName, column: str) -> ir.BoolExp | None:
-        """For an inherited role: the rows on which ``column`` is visible (null elsewhere)."""
+    def redactions(self) -> Redactions:
+        """For an inherited role: per table, the columns and computed fields it sees on some
+        rows only, with the condition of those rows (``ir.Operation.redactions``)."""
         if self.cache is None:
-            return None
-        key = (table, column)
-        if key not in self._columns:
-            rule = select_rule(self.cache, self.role, table)
-            condition = None if rule is None else rule.column_filters.get(column)
-            self._columns[key] = None if condition is None else compile_filter(self.cache, table, condition)
-        return self._columns[key]
+            return ()
+        if self._redactions is None:
+            found: list[tuple[cat.QualifiedName, tuple[tuple[str, ir.BoolExp], ...]]] = []
+            for table in self.cache.tables:
+                rule = select_rule(self.cache, self.role, table)
+                if rule is None or not rule.column_filters:
+                    continue
+                conditions = tuple(
+                    (name, compile_filter(self.cache, table, condition))
+                    for name, condition in sorted(rule.column_filters.items())
+                )
+                found.append((table, conditions))
+            self._redactions = tuple(found)
+        return self._redactions
 
 
 ADMIN = RowPermissions("admin")
 
 
 def restrict(where: ir.BoolExp | None, permission: ir.BoolExp | None) -> ir.BoolExp | None:
-    """``where`` and ``permission`` (either may be absent)."""
+    """``where`` and ``permission`` (either may be absent); the permission sees real values."""
     if permission is None:
         return where
+    trusted = ir.Unredacted(permission)
     if where is None or isinstance(where, ir.BoolTrue):
-        return permission
-    return ir.And((where, permission))
+        return trusted
+    return ir.And((where, trusted))

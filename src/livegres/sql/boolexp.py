@@ -9,6 +9,7 @@ Each condition is evaluated against one table alias (``alias``) and, for Hasura'
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from livegres.catalog.model import QualifiedName
 from livegres.ir import boolexp as b
@@ -55,17 +56,43 @@ FALSE = raw("false")
 class Aliases:
     """Table aliases, numbered in the order the compiler meets tables: ``"_3_article"``.
 
-    The same IR always walks in the same order, so it always gets the same aliases."""
+    The same IR always walks in the same order, so it always gets the same aliases. Each alias
+    remembers its table, so that the operation's ``redactions`` (columns an inherited role
+    sees on some rows only) apply wherever the query uses a column of that table."""
 
-    __slots__ = ("_count",)
+    __slots__ = ("_count", "redactions", "tables")
 
-    def __init__(self) -> None:
+    def __init__(self, redactions: Mapping[QualifiedName, Mapping[str, b.BoolExp]] | None = None) -> None:
         self._count = 0
+        self.tables: dict[str, QualifiedName] = {}
+        self.redactions: Mapping[QualifiedName, Mapping[str, b.BoolExp]] = redactions or {}
 
     def new(self, table: QualifiedName) -> str:
         self._count += 1
         hint = re.sub(r"[^0-9A-Za-z_]", "", table.name)[:24]
-        return f"_{self._count}_{hint}" if hint else f"_{self._count}"
+        alias = f"_{self._count}_{hint}" if hint else f"_{self._count}"
+        self.tables[alias] = table
+        return alias
+
+    def redaction(self, alias: str, name: str) -> b.BoolExp | None:
+        """The condition under which the query sees ``name`` of ``alias``'s row (None: always)."""
+        if not self.redactions:
+            return None
+        table = self.tables.get(alias)
+        return None if table is None else self.redactions.get(table, {}).get(name)
+
+
+def seen(expr: Sql, alias: str, name: str, aliases: Aliases) -> Sql:
+    """``expr`` (the column or computed field ``name`` of ``alias``) as the query sees it: null
+    on the rows an inherited role may not see it on."""
+    condition = aliases.redaction(alias, name)
+    if condition is None:
+        return expr
+    return sql("CASE WHEN ", compile_boolexp(condition, alias, alias, aliases), " THEN ", expr, " END")
+
+
+def column(alias: str, name: str, aliases: Aliases, *, redact: bool = True) -> Sql:
+    return seen(ident(alias, name), alias, name, aliases) if redact else ident(alias, name)
 
 
 def compare(lhs: Sql, op: b.CompareOp, value: Param) -> Sql:
@@ -94,14 +121,20 @@ def join_condition(mapping: tuple[tuple[str, str], ...], outer: str, inner: str)
     return [sql(ident(outer, local), " = ", ident(inner, remote)) for local, remote in mapping]
 
 
-def aggregate_call(function: b.AggregateFunction, columns: tuple[str, ...], distinct: bool, alias: str) -> Sql:
+def aggregate_call(
+    function: b.AggregateFunction,
+    columns: tuple[str, ...],
+    distinct: bool,
+    alias: str,
+    aliases: Aliases | None = None,
+) -> Sql:
     """``count(*)``, ``count(DISTINCT "a"."x")``, ``count(("a"."x", "a"."y"))``, ``sum("a"."x")``."""
     prefix = "DISTINCT " if distinct else ""
     if not columns:
         if function is not b.AggregateFunction.COUNT:
             raise ValueError(f"{function} needs a column")
         return raw("count(*)")
-    cols = [ident(alias, c) for c in columns]
+    cols = [ident(alias, c) if aliases is None else column(alias, c, aliases) for c in columns]
     arg = cols[0] if len(cols) == 1 else sql("(", join(cols, ", "), ")")
     return sql(f"{function.value}({prefix}", arg, ")")
 
@@ -115,47 +148,58 @@ def computed_call(function: QualifiedName, table_argument: str | None, session_a
     return sql(qualified(function), "(", join(args, ", "), ")")
 
 
-def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases) -> Sql:
-    """The SQL condition for ``exp`` over the row ``alias`` (``root`` for ``$`` references)."""
+def compile_boolexp(exp: b.BoolExp, alias: str, root: str, aliases: Aliases, *, redact: bool = False) -> Sql:
+    """The SQL condition for ``exp`` over the row ``alias`` (``root`` for ``$`` references).
+    With ``redact`` (a query's own ``where``), columns are the values the role sees (``seen``);
+    permission filters are compiled without, and ``Unredacted`` turns it off below it."""
+
+    def again(item: b.BoolExp, at: str = alias) -> Sql:
+        return compile_boolexp(item, at, root, aliases, redact=redact)
+
     match exp:
         case b.BoolTrue():
             return TRUE
         case b.And(items):
-            return conjunction([compile_boolexp(i, alias, root, aliases) for i in items])
+            return conjunction([again(i) for i in items])
         case b.Or(items):
             if not items:
                 return FALSE
             if len(items) == 1:
-                return compile_boolexp(items[0], alias, root, aliases)
-            return join((sql("(", compile_boolexp(i, alias, root, aliases), ")") for i in items), " OR ")
+                return again(items[0])
+            return join((sql("(", again(i), ")") for i in items), " OR ")
         case b.Not(item):
-            return sql("NOT (", compile_boolexp(item, alias, root, aliases), ")")
-        case b.ColumnComparison(column, op, value, cast_to):
-            lhs = ident(alias, column)
+            return sql("NOT (", again(item), ")")
+        case b.Unredacted(item):
+            return compile_boolexp(item, alias, root, aliases)
+        case b.ColumnComparison(name, op, value, cast_to):
+            lhs = column(alias, name, aliases, redact=redact)
             if cast_to is not None:
                 lhs = sql("(", lhs, f")::{type_name(cast_to)}")
             return compare(lhs, op, value)
-        case b.ComputedFieldComparison(function, table_argument, session_argument, op, value):
-            return compare(computed_call(function, table_argument, session_argument, alias), op, value)
+        case b.ComputedFieldComparison(function, table_argument, session_argument, op, value, name):
+            call = computed_call(function, table_argument, session_argument, alias)
+            if redact and name is not None:
+                call = seen(call, alias, name, aliases)
+            return compare(call, op, value)
         case b.ComputedRowsExists(function, table_argument, session_argument, table, where):
             inner = aliases.new(table)
             call = computed_call(function, table_argument, session_argument, alias)
-            condition = compile_boolexp(where, inner, root, aliases)
+            condition = again(where, inner)
             return sql("EXISTS (SELECT 1 FROM ", call, " AS ", ident(inner), " WHERE ", condition, ")")
         case b.SpatialComparison():
-            return _spatial(exp, alias)
-        case b.ColumnToColumn(column, op, other):
-            rhs = ident(root if other.root else alias, other.column)
-            return sql(ident(alias, column), f" {_COLUMN_OPERATORS[op]} ", rhs)
+            return _spatial(exp, column(alias, exp.column, aliases, redact=redact))
+        case b.ColumnToColumn(name, op, other):
+            other_alias = root if other.root else alias
+            rhs = column(other_alias, other.column, aliases, redact=redact)
+            return sql(column(alias, name, aliases, redact=redact), f" {_COLUMN_OPERATORS[op]} ", rhs)
         case b.RelationshipExists(table, mapping, where):
             inner = aliases.new(table)
-            cond = [*join_condition(mapping, alias, inner), compile_boolexp(where, inner, root, aliases)]
-            return _exists(table, inner, cond)
+            return _exists(table, inner, [*join_condition(mapping, alias, inner), again(where, inner)])
         case b.Exists(table, where):
             inner = aliases.new(table)
-            return _exists(table, inner, [compile_boolexp(where, inner, root, aliases)])
+            return _exists(table, inner, [again(where, inner)])
         case b.AggregatePredicate():
-            return _aggregate_predicate(exp, alias, root, aliases)
+            return _aggregate_predicate(exp, alias, root, aliases, redact)
     raise TypeError(f"not a boolean expression: {exp!r}")
 
 
@@ -173,15 +217,14 @@ _SPATIAL_FUNCTIONS = {
 }
 
 
-def _spatial(exp: b.SpatialComparison, alias: str) -> Sql:
+def _spatial(exp: b.SpatialComparison, lhs: Sql) -> Sql:
     """``ST_Within("a"."geom", ST_GeomFromGeoJSON($1))``; geography values are cast."""
-    column = ident(alias, exp.column)
     if exp.cast_to is not None:
-        column = sql("(", column, f")::{type_name(exp.cast_to)}")
+        lhs = sql("(", lhs, f")::{type_name(exp.cast_to)}")
     value = sql("ST_GeomFromGeoJSON(", param(exp.value), ")")
     if exp.geography:
         value = sql("(", value, ")::geography")
-    args = [column, value]
+    args = [lhs, value]
     if exp.distance is not None:
         args.append(param(exp.distance))
         if exp.geography and exp.use_spheroid is not None:
@@ -196,14 +239,14 @@ def _exists(table: QualifiedName, inner: str, conditions: list[Sql]) -> Sql:
     )
 
 
-def _aggregate_predicate(exp: b.AggregatePredicate, alias: str, root: str, aliases: Aliases) -> Sql:
+def _aggregate_predicate(exp: b.AggregatePredicate, alias: str, root: str, aliases: Aliases, redact: bool) -> Sql:
     inner = aliases.new(exp.table)
     conditions = join_condition(exp.mapping, alias, inner)
     if exp.filter is not None:
-        conditions.append(compile_boolexp(exp.filter, inner, root, aliases))
+        conditions.append(compile_boolexp(exp.filter, inner, root, aliases, redact=redact))
     value = sql(
         "(SELECT ",
-        aggregate_call(exp.function, exp.arguments, exp.distinct, inner),
+        aggregate_call(exp.function, exp.arguments, exp.distinct, inner, aliases if redact else None),
         " FROM ",
         qualified(exp.table),
         " AS ",

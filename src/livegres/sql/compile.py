@@ -27,7 +27,7 @@ def compile_operation(op: s.Operation, *, stringify_numeric_types: bool = False)
 
 def operation_sql(op: s.Operation, *, stringify_numeric_types: bool = False) -> Sql:
     """The statement as a fragment (for callers that embed it, e.g. multiplexing)."""
-    compiler = SelectCompiler(stringify_numeric_types=stringify_numeric_types)
+    compiler = SelectCompiler(stringify_numeric_types=stringify_numeric_types, redactions=op.redactions)
     pairs: list[tuple[str, Sql]] = []
     for alias, field in op.fields:
         if isinstance(field, s.Typename):

@@ -39,10 +39,12 @@ from livegres.sql.boolexp import (
     TRUE,
     Aliases,
     aggregate_call,
+    column,
     compile_boolexp,
     computed_call,
     conjunction,
     join_condition,
+    seen,
 )
 from livegres.sql.fragment import Sql, check_name, ident, join, name, param, qualified, raw, sql
 from livegres.sql.output import json_value
@@ -88,8 +90,8 @@ class _Source:
 class SelectCompiler:
     """Compiles the selects of one operation; owns the alias counter."""
 
-    def __init__(self, *, stringify_numeric_types: bool = False) -> None:
-        self.aliases = Aliases()
+    def __init__(self, *, stringify_numeric_types: bool = False, redactions: s.Redactions = ()) -> None:
+        self.aliases = Aliases({table: dict(columns) for table, columns in redactions})
         self.stringify = stringify_numeric_types
 
     # -- public entry points -----------------------------------------------------------
@@ -127,7 +129,7 @@ class SelectCompiler:
                 pairs.append((alias, sql("coalesce(", agg, ", ", EMPTY_ARRAY, ")")))
             else:
                 pairs.append((alias, self._aggregate_object(node, columns, rows)))
-        extract += [sql(ident(src.alias, col), f' AS "{key}"') for col, key in columns.items()]
+        extract += [sql(column(src.alias, col, self.aliases), f' AS "{key}"') for col, key in columns.items()]
         if any(isinstance(node, s.Nodes) for _, node in sel.fields):
             extract += [sql(e, f' AS "o{i}"') for i, (e, _) in enumerate(src.order)]
         if not extract:
@@ -146,16 +148,15 @@ class SelectCompiler:
         match node:
             case s.Typename(type_name):
                 return name(type_name)
-            case s.ColumnField(column, pg_type, json_path, when):
-                expr = ident(alias, column)
+            case s.ColumnField(name_, pg_type, json_path):
+                expr = column(alias, name_, self.aliases)
                 if json_path is not None:
                     expr = sql("(", expr, " #> ", param(json_path), ")")
-                value = json_value(expr, pg_type, stringify_numeric_types=self.stringify)
-                if when is None:
-                    return value
-                return sql("CASE WHEN ", compile_boolexp(when, alias, alias, self.aliases), " THEN ", value, " END")
-            case s.ComputedField(function, args, pg_type):
+                return json_value(expr, pg_type, stringify_numeric_types=self.stringify)
+            case s.ComputedField(function, args, pg_type, name_):
                 call = sql(qualified(function), "(", join((_argument(a, alias) for a in args), ", "), ")")
+                if name_ is not None:
+                    call = seen(call, alias, name_, self.aliases)
                 return json_value(call, pg_type, stringify_numeric_types=self.stringify)
             case s.ObjectRelationship(mapping, nested):
                 return self.select(replace(nested, single=True), Join(mapping, alias))
@@ -201,9 +202,9 @@ class SelectCompiler:
         conditions: list[Sql] = []
         if parent is not None:
             conditions += join_condition(parent.mapping, parent.outer, alias)
-        for exp in (args.where, perm.filter):
+        for exp, redact in ((args.where, True), (perm.filter, False)):
             if exp is not None:
-                cond = compile_boolexp(exp, alias, alias, self.aliases)
+                cond = compile_boolexp(exp, alias, alias, self.aliases, redact=redact)
                 if cond is not TRUE:
                     conditions.append(cond)
         order = [(self._order_expr(o.target, alias), o) for o in args.order_by]
@@ -219,7 +220,7 @@ class SelectCompiler:
         if not args.distinct_on:
             return _Source(alias, table_sql, where, order, limit, offset)
         order = self._distinct_order(args.distinct_on, order, alias)
-        keys = join((ident(alias, c) for c in args.distinct_on), ", ")
+        keys = join((column(alias, c, self.aliases) for c in args.distinct_on), ", ")
         inner = _Source(alias, table_sql, where, order, limit, offset)
         derived = sql("(SELECT DISTINCT ON (", keys, ") ", ident(alias), ".*", inner.tail(), ") AS ", ident(alias))
         return _Source(alias, derived, TRUE, order, None, None)
@@ -231,25 +232,27 @@ class SelectCompiler:
         lead = {o.target.column for _, o in order[: len(distinct_on)] if isinstance(o.target, s.ColumnOrder)}
         if lead == set(distinct_on) and len(order) >= len(distinct_on):
             return order
-        extra = [(ident(alias, c), s.OrderBy(s.ColumnOrder(c))) for c in distinct_on]
+        extra = [(column(alias, c, self.aliases), s.OrderBy(s.ColumnOrder(c))) for c in distinct_on]
         return extra + order
 
     def _order_expr(self, target: s.OrderTarget, alias: str) -> Sql:
         match target:
-            case s.ColumnOrder(column):
-                return ident(alias, column)
+            case s.ColumnOrder(name_):
+                return column(alias, name_, self.aliases)
             case s.ObjectRelationshipOrder(table, mapping, nested, filter_):
                 inner = self.aliases.new(table)
                 value = self._order_expr(nested, inner)
                 where = self._related(mapping, alias, inner, filter_)
                 return sql("(SELECT ", value, _from(table, inner), " WHERE ", where, " LIMIT 1)")
-            case s.AggregateOrder(table, mapping, function, column, filter_):
+            case s.AggregateOrder(table, mapping, function, column_, filter_):
                 inner = self.aliases.new(table)
-                call = aggregate_call(function, () if column is None else (column,), False, inner)
+                columns = () if column_ is None else (column_,)
+                call = aggregate_call(function, columns, False, inner, self.aliases)
                 where = self._related(mapping, alias, inner, filter_)
                 return sql("(SELECT ", call, _from(table, inner), " WHERE ", where, ")")
-            case s.ComputedFieldOrder(function, table_argument, session_argument):
-                return computed_call(function, table_argument, session_argument, alias)
+            case s.ComputedFieldOrder(function, table_argument, session_argument, name_):
+                call = computed_call(function, table_argument, session_argument, alias)
+                return call if name_ is None else seen(call, alias, name_, self.aliases)
         raise TypeError(f"not an order target: {target!r}")
 
     def _related(self, mapping: s.Mapping, outer: str, inner: str, filter_: BoolExp | None) -> Sql:
