@@ -285,8 +285,8 @@ def test_admin_secret(secret_server: LivegresProcess) -> None:
     result = run_cli("export", endpoint=url)
     assert result.returncode == 1
     assert result.stderr == (
-        f"livegres: error: {url} refused the request (HTTP 401): invalid x-hasura-admin-secret/x-hasura-access-key "
-        "[code access-denied, path $]\n"
+        f"livegres: error: {url} refused the request (HTTP 401): "
+        "x-hasura-admin-secret/x-hasura-access-key required, but not found [code access-denied, path $]\n"
     )
     result = run_cli("export", "--admin-secret", "s3cret", endpoint=url)
     assert result.returncode == 0, result.stderr

@@ -1,5 +1,6 @@
-"""Authentication: request headers -> Session, exactly once, at the edge."""
+"""Authentication: request headers -> Session, exactly once, at the edge (``Authenticator``)."""
 
-from livegres.auth.session import Session, resolve_session
+from livegres.auth.authenticator import Authenticator
+from livegres.auth.session import Session
 
-__all__ = ["Session", "resolve_session"]
+__all__ = ["Authenticator", "Session"]

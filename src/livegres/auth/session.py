@@ -1,20 +1,14 @@
-"""The session of a request: its role and its ``x-hasura-*`` variables.
-
-Admin-secret mode and Hasura's development mode are resolved here. With an admin secret
-configured, a request must carry it in ``x-hasura-admin-secret`` (compared in constant time);
-without one, every request is admin (Hasura's behaviour when no secret is set). An admin may
-act as any role by sending ``x-hasura-role`` and session variables as ``x-hasura-*`` headers.
-"""
+"""The session of a request: its role, its ``x-hasura-*`` variables and, for a JWT or an auth
+webhook answer, when it stops being valid."""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-from livegres.errors import QueryError
+from typing import Any
 
 ADMIN = "admin"
+ADMIN_SECRET_HEADERS = ("x-hasura-admin-secret", "x-hasura-access-key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +16,9 @@ class Session:
     role: str
     variables: Mapping[str, str] = field(default_factory=dict)
     """Session variables, names lower-cased (``x-hasura-user-id``), values as strings."""
+    expires_at: float | None = None
+    """Epoch seconds after which the credentials are no longer valid (a JWT's ``exp``, the
+    expiry an auth webhook gave); None when they do not expire."""
 
     @property
     def is_admin(self) -> bool:
@@ -31,27 +28,26 @@ class Session:
         return self.variables.get(name.lower())
 
 
-def _hasura_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        if key.startswith("x-hasura-") and key not in ("x-hasura-admin-secret", "x-hasura-access-key"):
-            found[key] = value
-    return found
+def header_pairs(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Headers as ``(lower-cased name, value)`` pairs, in order, repeats kept. Values that are
+    not strings (a ``connection_init`` payload is any JSON) are written as text."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [
+        (str(name).lower(), value if isinstance(value, str) else str(value))
+        for name, value in items
+        if value is not None
+    ]
 
 
-def resolve_session(headers: Iterable[tuple[str, str]], admin_secret: str | None) -> Session:
-    """The session for these request headers, or an ``access-denied`` QueryError (401)."""
-    pairs = list(headers)
-    variables = _hasura_headers(pairs)
-    if admin_secret is not None:
-        given = next((v for k, v in pairs if k.lower() in ("x-hasura-admin-secret", "x-hasura-access-key")), None)
-        if given is None or not hmac.compare_digest(given.encode(), admin_secret.encode()):
-            raise QueryError(
-                "access-denied",
-                "invalid x-hasura-admin-secret/x-hasura-access-key",
-                status=401,
-            )
-    role = variables.get("x-hasura-role", ADMIN)
-    variables["x-hasura-role"] = role
-    return Session(role=role, variables=variables)
+def hasura_variables(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The ``x-hasura-*`` headers, without the admin secret."""
+    return {k: v for k, v in headers if k.startswith("x-hasura-") and k not in ADMIN_SECRET_HEADERS}
+
+
+def session_from_headers(headers: Sequence[tuple[str, str]], role: str | None) -> Session:
+    """A session whose variables come from the request headers: ``role`` is fixed, or (None)
+    taken from ``x-hasura-role`` with ``admin`` as the fallback."""
+    variables = hasura_variables(headers)
+    chosen = role if role is not None else (variables.get("x-hasura-role") or ADMIN)
+    variables["x-hasura-role"] = chosen
+    return Session(role=chosen, variables=variables)
