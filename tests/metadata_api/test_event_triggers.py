@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -275,3 +276,91 @@ async def test_create_and_delete_in_a_bulk(client: httpx.AsyncClient) -> None:
         ],
     }
     assert await ok(client, bulk) == [{"message": "success"}] * 4
+
+
+# -- database triggers follow the metadata --------------------------------------------------
+
+
+async def db_triggers(client: httpx.AsyncClient, table: str) -> list[str]:
+    sql = (
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'et' AND c.relname = '{table}' "
+        "AND NOT t.tgisinternal ORDER BY 1"
+    )
+    answer = await ok(client, {"type": "run_sql", "args": {"sql": sql}})
+    return [row[0] for row in answer["result"][1:]]
+
+
+async def test_database_triggers_are_created_replaced_dropped_and_repaired(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await new_table(client, "synced")
+    await ok(client, create("sync_t", "synced", insert={"columns": "*"}, update={"columns": ["c1"]}))
+    assert await db_triggers(client, "synced") == ["notify_hasura_sync_t_INSERT", "notify_hasura_sync_t_UPDATE"]
+    await ok(client, create("sync_t", "synced", delete={"columns": "*"}, replace=True))
+    assert await db_triggers(client, "synced") == ["notify_hasura_sync_t_DELETE"]
+    # Someone drops it by hand, outside Livegres: reload_metadata puts it back.
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute('DROP TRIGGER "notify_hasura_sync_t_DELETE" ON et.synced')
+    finally:
+        await conn.close()
+    assert await db_triggers(client, "synced") == []
+    await ok(client, {"type": "reload_metadata", "args": {}})
+    assert await db_triggers(client, "synced") == ["notify_hasura_sync_t_DELETE"]
+    await ok(client, {"type": "delete_event_trigger", "args": {"name": "sync_t"}})
+    assert await db_triggers(client, "synced") == []
+    # A failing command in a bulk leaves no trigger behind.
+    bulk = {"type": "bulk", "args": [create("sync_b", "synced", insert={"columns": "*"}), {"type": "nope", "args": {}}]}
+    await error(client, bulk)
+    assert await db_triggers(client, "synced") == []
+    # clear_metadata drops them all.
+    await ok(client, create("sync_c", "synced", insert={"columns": "*"}))
+    await ok(client, {"type": "clear_metadata", "args": {}})
+    assert await db_triggers(client, "synced") == []
+
+
+async def test_livegres_arguments_are_checked(client: httpx.AsyncClient) -> None:
+    await ok(client, {"type": "clear_metadata", "args": {}})
+    await ok(client, {"type": "run_sql", "args": {"sql": "CREATE TABLE et.keyed (id int PRIMARY KEY, c1 int)"}})
+    await ok(client, {"type": "track_table", "args": {"schema": "et", "name": "keyed"}})
+    await new_table(client, "nokey")
+    await ok(client, {"type": "run_sql", "args": {"sql": "CREATE VIEW et.aview AS SELECT 1 AS c1"}})
+    await ok(client, {"type": "track_table", "args": {"schema": "et", "name": "aview"}})
+    # Ordered delivery needs a primary key.
+    answer = await error(client, create("o1", "nokey", insert={"columns": "*"}, ordered=True))
+    assert answer["code"] == "not-supported" and "primary key" in answer["error"]
+    await ok(client, create("o2", "keyed", insert={"columns": "*"}, ordered=True))
+    # Triggers only on tables.
+    answer = await error(client, create("v1", "aview", insert={"columns": "*"}))
+    assert answer["code"] == "not-supported"
+    # Filters are checked when the trigger is created.
+    bad = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"nope": {"_eq": 1}}})
+    answer = await error(client, bad)
+    assert answer["code"] == "parse-failed" and answer["path"] == "$.filter"
+    bad = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_regex": "x"}}})
+    assert (await error(client, bad))["code"] == "parse-failed"
+    good = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_gt": 10}}})
+    await ok(client, good)
+    entry = await table_entry(client, "keyed", "et")
+    exported = {t["name"]: t for t in entry["event_triggers"]}
+    assert exported["f1"]["filter"] == {"new": {"c1": {"_gt": 10}}}
+    assert exported["o2"]["ordered"] is True
+    # Untracked tables are refused.
+    answer = await error(client, create("u1", "untracked", insert={"columns": "*"}))
+    assert answer["code"] == "not-exists"
+
+
+async def test_filter_values_are_quoted(client: httpx.AsyncClient) -> None:
+    await ok(client, {"type": "run_sql", "args": {"sql": "CREATE TABLE et.quoted (id int PRIMARY KEY, name text)"}})
+    await ok(client, {"type": "track_table", "args": {"schema": "et", "name": "quoted"}})
+    tricky = "O'Brien $lg$; DROP TABLE et.quoted; -- $$"
+    condition = {"new": {"name": {"_in": [tricky, "plain"]}}}
+    await ok(client, create("quoted_t", "quoted", insert={"columns": "*"}, filter=condition))
+    sql = "INSERT INTO et.quoted VALUES (1, $$O'Brien $lg$; DROP TABLE et.quoted; -- $$ || '$$'), (2, 'other')"
+    await ok(client, {"type": "run_sql", "args": {"sql": sql}})
+    count = "SELECT count(*) FROM hdb_catalog.event_log WHERE trigger_name = 'quoted_t'"
+    answer = await ok(client, {"type": "run_sql", "args": {"sql": count}})
+    assert answer["result"][1] == ["1"]
+    answer = await ok(client, {"type": "run_sql", "args": {"sql": "SELECT count(*) FROM et.quoted"}})
+    assert answer["result"][1] == ["2"]

@@ -16,6 +16,7 @@ from livegres.metadata.commands import (  # noqa: F401  isort: skip
     manage,
     permissions,
     relationships,
+    scheduled,
     sources,
     sql,
     tables,
