@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from livegres import log
 from livegres.runtime import Runtime
-from livegres.server import graphql_routes, metadata_routes, routes
+from livegres.server import graphql_routes, metadata_routes, routes, sse, ws
 from livegres.server.accesslog import AccessLogMiddleware
 
 
@@ -36,7 +37,8 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> Starlette:
             Route("/v1/metadata", metadata_routes.v1_metadata, methods=["POST"]),
             Route("/v1/query", metadata_routes.v1_query, methods=["POST"]),
             Route("/v2/query", metadata_routes.v2_query, methods=["POST"]),
-            Route("/v1/graphql", graphql_routes.v1_graphql, methods=["GET", "POST"]),
+            Route("/v1/graphql", sse.v1_graphql, methods=["GET", "POST", "PUT", "DELETE"]),
+            WebSocketRoute("/v1/graphql", ws.endpoint),
             Route("/v1/graphql/explain", graphql_routes.explain, methods=["POST"]),
             Route("/v1alpha1/graphql", graphql_routes.v1alpha1_graphql, methods=["POST"]),
         ],
@@ -45,4 +47,5 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    log.log("info", "startup", {"kind": "auth", "info": f"authentication mode: {runtime.authenticator.mode}"})
     return app

@@ -13,6 +13,7 @@ import errno
 import signal
 import socket
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import NoReturn
 
@@ -23,6 +24,7 @@ from livegres import log
 from livegres.config import OPTIONS, ConfigError, Settings, load_settings
 from livegres.db import DatabaseUnavailable
 from livegres.embedded import EmbeddedError, EmbeddedPostgres
+from livegres.events import cleanup as events_cleanup
 from livegres.metadata import cli as metadata_cli
 
 
@@ -35,6 +37,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Wraps help text without breaking a long word (an environment variable name) in two."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="livegres", description=livegres.__doc__)
     parser.add_argument("--version", action="version", version=f"livegres {livegres.__version__}")
@@ -44,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="start the GraphQL server",
         description="Start the GraphQL server. Every option can also be set by the environment "
         "variable(s) named in its help; a flag wins over the environment.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     for option in OPTIONS:
         default = option.default
@@ -65,6 +74,12 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Export or apply the metadata of a running Livegres (or Hasura) server over HTTP.",
     )
     metadata_cli.add_arguments(metadata)
+    events = commands.add_parser(
+        "events",
+        help="maintain the event log (cleanup)",
+        description="Maintain hdb_catalog's event tables.",
+    )
+    events_cleanup.add_arguments(events)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -77,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "metadata":
         return metadata_cli.main(args)
+    if args.command == "events":
+        return events_cleanup.main(args)
     if args.command != "serve":
         parser.print_help()
         return 2

@@ -238,6 +238,212 @@ OPTIONS = (
 )
 
 
+def _parse_jwt_secret(raw: str) -> str:
+    from livegres.auth.jwt_config import parse_jwt_config  # imported here: config stays free of auth
+
+    parse_jwt_config(raw)
+    return raw
+
+
+def _parse_url(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+def _parse_hook_mode(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in ("GET", "POST"):
+        raise ValueError("expected GET or POST")
+    return value
+
+
+def _parse_role(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected a role name")
+    return raw.strip()
+
+
+OPTIONS = (
+    *OPTIONS,
+    Option(
+        "jwt_secret",
+        "--jwt-secret",
+        ("HASURA_GRAPHQL_JWT_SECRET",),
+        _parse_jwt_secret,
+        None,
+        "JWT mode: Hasura's JSON configuration (type and key, or jwk_url; claims, audience, issuer...)",
+        "JSON",
+        secret=True,
+    ),
+    Option(
+        "auth_hook",
+        "--auth-hook",
+        ("HASURA_GRAPHQL_AUTH_HOOK",),
+        _parse_url,
+        None,
+        "auth webhook mode: URL asked for the session of each request without the admin secret",
+        "URL",
+    ),
+    Option(
+        "auth_hook_mode",
+        "--auth-hook-mode",
+        ("HASURA_GRAPHQL_AUTH_HOOK_MODE",),
+        _parse_hook_mode,
+        "GET",
+        "how the auth webhook is called: GET (forwards the headers) or POST (headers and request as JSON)",
+        "GET|POST",
+    ),
+    Option(
+        "auth_hook_send_request_body",
+        "--auth-hook-send-request-body",
+        ("HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY",),
+        _parse_bool,
+        True,
+        "in POST mode, include the GraphQL request in the auth webhook's body",
+        "BOOL",
+    ),
+    Option(
+        "unauthorized_role",
+        "--unauthorized-role",
+        ("HASURA_GRAPHQL_UNAUTHORIZED_ROLE",),
+        _parse_role,
+        None,
+        "role of requests without credentials (admin secret or JWT mode; needs an admin secret)",
+        "ROLE",
+    ),
+)
+
+
+def check_auth_settings(
+    admin_secret: str | None, jwt_secret: str | None, auth_hook: str | None, unauthorized_role: str | None
+) -> str | None:
+    """Hasura's rules for combining the authentication settings: the problem, or None."""
+    needs = " requires --admin-secret (HASURA_GRAPHQL_ADMIN_SECRET) to be set"
+    if jwt_secret is not None and auth_hook is not None:
+        return "both webhook and JWT mode cannot be enabled at the same time"
+    if admin_secret is None:
+        if jwt_secret is not None:
+            return "--jwt-secret (HASURA_GRAPHQL_JWT_SECRET)" + needs
+        if auth_hook is not None:
+            return "--auth-hook (HASURA_GRAPHQL_AUTH_HOOK)" + needs
+        if unauthorized_role is not None:
+            return "--unauthorized-role (HASURA_GRAPHQL_UNAUTHORIZED_ROLE)" + needs
+    if auth_hook is not None and unauthorized_role is not None:
+        return "--unauthorized-role (HASURA_GRAPHQL_UNAUTHORIZED_ROLE) is not allowed when --auth-hook is set"
+    return None
+
+
+OPTIONS = (
+    *OPTIONS,
+    Option(
+        "events_http_pool_size",
+        "--events-http-pool-size",
+        ("HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE",),
+        _parse_int(1, 10_000),
+        100,
+        "event and scheduled-event webhook calls in flight at once, per instance",
+        "N",
+    ),
+    Option(
+        "events_fetch_batch_size",
+        "--events-fetch-batch-size",
+        ("HASURA_GRAPHQL_EVENTS_FETCH_BATCH_SIZE",),
+        _parse_int(1, 10_000),
+        100,
+        "events claimed from the event log per fetch",
+        "N",
+    ),
+    Option(
+        "events_fetch_interval",
+        "--events-fetch-interval",
+        ("HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL",),
+        _parse_int(0, 3_600_000),
+        1000,
+        "milliseconds between event log polls when no notification arrives (0 turns delivery off here)",
+        "MS",
+    ),
+    Option(
+        "graceful_shutdown_timeout",
+        "--graceful-shutdown-timeout",
+        ("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT",),
+        _parse_float(0, 86400),
+        60.0,
+        "seconds in-flight webhook calls get to finish at shutdown before their events are unlocked",
+        "SECONDS",
+    ),
+)
+
+
+OPTIONS = (
+    *OPTIONS,
+    Option(
+        "live_queries_mode",
+        "--live-queries-mode",
+        ("LIVEGRES_LIVE_QUERIES_MODE",),
+        _parse_choice("push", "poll"),
+        "push",
+        "push: refresh live queries when a table they read changes (change feed); poll: every refetch interval",
+        "MODE",
+    ),
+    Option(
+        "live_queries_refetch_interval",
+        "--live-queries-multiplexed-refetch-interval",
+        ("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL",),
+        _parse_int(10, 3_600_000),
+        1000,
+        "milliseconds between refreshes of live queries that are polled",
+        "MS",
+    ),
+    Option(
+        "live_queries_batch_size",
+        "--live-queries-multiplexed-batch-size",
+        ("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE",),
+        _parse_int(1, 100_000),
+        100,
+        "cohorts (distinct variables and session values) evaluated by one SQL statement",
+        "N",
+    ),
+    Option(
+        "live_queries_min_refresh_interval",
+        "--live-queries-min-refresh-interval",
+        ("LIVEGRES_LIVE_QUERIES_MIN_REFRESH_INTERVAL",),
+        _parse_int(0, 3_600_000),
+        50,
+        "milliseconds between two refreshes of all the cohorts of one live query (changes in between are coalesced)",
+        "MS",
+    ),
+    Option(
+        "websocket_keepalive",
+        "--websocket-keepalive",
+        ("HASURA_GRAPHQL_WEBSOCKET_KEEPALIVE",),
+        _parse_int(1, 86400),
+        5,
+        "seconds between keep-alive messages on WebSocket connections (ka, or ping for graphql-transport-ws)",
+        "SECONDS",
+    ),
+    Option(
+        "websocket_connection_init_timeout",
+        "--websocket-connection-init-timeout",
+        ("HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT",),
+        _parse_int(1, 86400),
+        3,
+        "seconds a WebSocket client has to send connection_init",
+        "SECONDS",
+    ),
+    Option(
+        "close_websockets_on_metadata_change",
+        "--close-websockets-on-metadata-change",
+        ("HASURA_GRAPHQL_CLOSE_WEBSOCKETS_ON_METADATA_CHANGE",),
+        _parse_bool,
+        True,
+        "close WebSocket connections (code 1012) when the metadata changes; false: re-plan their subscriptions",
+        "BOOL",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -253,6 +459,22 @@ class Settings:
     db_connect_timeout: float = 60.0
     metadata_poll_interval: int = 1000
     stringify_numeric_types: bool = False
+    events_http_pool_size: int = 100
+    events_fetch_batch_size: int = 100
+    events_fetch_interval: int = 1000
+    graceful_shutdown_timeout: float = 60.0
+    jwt_secret: str | None = None
+    auth_hook: str | None = None
+    auth_hook_mode: str = "GET"
+    auth_hook_send_request_body: bool = True
+    unauthorized_role: str | None = None
+    live_queries_mode: str = "push"
+    live_queries_refetch_interval: int = 1000
+    live_queries_batch_size: int = 100
+    live_queries_min_refresh_interval: int = 50
+    websocket_keepalive: int = 5
+    websocket_connection_init_timeout: int = 3
+    close_websockets_on_metadata_change: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -287,6 +509,11 @@ def load_settings(flags: Mapping[str, str | None], env: Mapping[str, str] | None
         except ValueError as exc:
             shown = "(hidden)" if option.secret else repr(raw)
             raise ConfigError(f"invalid value {shown} for {source}: {exc}") from None
+    problem = check_auth_settings(
+        values["admin_secret"], values["jwt_secret"], values["auth_hook"], values["unauthorized_role"]
+    )
+    if problem is not None:
+        raise ConfigError(problem)
     return Settings(**values)
 
 

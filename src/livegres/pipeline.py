@@ -10,7 +10,7 @@ reported as ``unexpected``, never as a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ from livegres import log
 from livegres.auth.session import Session
 from livegres.errors import QueryError, unexpected
 from livegres.graphql import QueryEngine, parse_request
-from livegres.sql import MissingSessionVariable, MissingVariable, bind
+from livegres.sql import CompiledQuery, MissingSessionVariable, MissingVariable, bind
+from livegres.sql.mutation import AFFECTED, CHECK_FAILED, ROWS, CompiledMutation, CompiledWrite
 
 _CONSTRAINTS = {
     "23001": "Can not delete or update due to data being referred. ",
@@ -32,9 +33,18 @@ _CONSTRAINTS = {
 }
 
 
+def _bind(compiled: CompiledQuery, variables: Mapping[str, Any], session: Session) -> list[Any]:
+    try:
+        return bind(compiled, variables, session.variables)
+    except MissingSessionVariable as exc:
+        raise QueryError("not-found", f'missing session variable: "{exc.name}"') from None
+    except MissingVariable as exc:
+        raise QueryError("validation-failed", f'unbound variable "{exc.name}"') from None
+
+
 def database_error(exc: asyncpg.PostgresError) -> QueryError:
-    """Hasura's error for a PostgreSQL error (``mkTxErrorHandler``). Only an unexpected error
-    carries the PostgreSQL error as ``internal``."""
+    """Hasura's error for a PostgreSQL error (``mkTxErrorHandler``). Data and constraint errors
+    and unexpected ones carry the PostgreSQL error as ``internal`` (shown to admins only)."""
     state = str(getattr(exc, "sqlstate", "") or "")
     message = str(getattr(exc, "message", "") or str(exc))
     internal = {
@@ -46,13 +56,13 @@ def database_error(exc: asyncpg.PostgresError) -> QueryError:
         }
     }
     if state in _CONSTRAINTS:
-        return QueryError("constraint-violation", _CONSTRAINTS[state] + message)
+        return QueryError("constraint-violation", _CONSTRAINTS[state] + message, internal=internal)
     if state == "23514":
-        return QueryError("permission-error", "Check constraint violation. " + message)
+        return QueryError("permission-error", "Check constraint violation. " + message, internal=internal)
     if state == "22025":
-        return QueryError("bad-request", message)
+        return QueryError("bad-request", message, internal=internal)
     if state.startswith("22"):
-        return QueryError("data-exception", message)
+        return QueryError("data-exception", message, internal=internal)
     if state == "42P10":
         return QueryError("constraint-error", "there is no unique or exclusion constraint on target column(s)")
     if state.startswith("42"):
@@ -85,13 +95,18 @@ class Pipeline:
     def include_internal(self, session: Session) -> bool:
         return self.dev_mode or session.is_admin
 
-    async def run(self, body: Any, session: Session) -> Outcome:
-        """One request object (already JSON-decoded)."""
+    async def run(self, body: Any, session: Session, *, mutations: bool = True) -> Outcome:
+        """One request object (already JSON-decoded). ``mutations=False`` refuses mutations: for
+        transports a browser may send across sites (``GET``), which must not write."""
         try:
             request = parse_request(body)
             prepared = self.engine.prepare(request, session.role)
             plan = prepared.plan
             text: str | None = None
+            if plan.mutation is not None:
+                if not mutations:
+                    raise QueryError("method-not-allowed", "mutations are not allowed over GET, use POST", path="$")
+                return Outcome(data=await self.mutate(plan.mutation, prepared.variables, session))
             if plan.compiled is not None:
                 try:
                     args = bind(plan.compiled, prepared.variables, session.variables)
@@ -109,6 +124,43 @@ class Pipeline:
         except Exception as exc:
             log.error("graphql-request", error=repr(exc))
             return Outcome(error=QueryError("unexpected", "internal error", status=500, internal={"error": repr(exc)}))
+
+    async def mutate(self, compiled: CompiledMutation, variables: Mapping[str, Any], session: Session) -> bytes:
+        """Every mutation field of the request, in order, in one transaction that first sets
+        ``hasura.user`` (the session as JSON) for triggers; any failure rolls all back."""
+        parts: list[bytes] = []
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                user = orjson.dumps(dict(session.variables)).decode()
+                await conn.execute("SELECT set_config('hasura.user', $1, true)", user)
+                for alias, field in compiled.fields:
+                    if field.constant is not None:
+                        parts.append(orjson.dumps(alias) + b":" + orjson.dumps(field.constant))
+                        continue
+                    answers = [await self._write(conn, w, variables, session) for w in field.writes]
+                    value = b"[" + b",".join(answers) + b"]" if field.many else answers[0]
+                    parts.append(orjson.dumps(alias) + b":" + value)
+        except asyncpg.PostgresError as exc:
+            raise database_error(exc) from None
+        return b"{" + b",".join(parts) + b"}"
+
+    async def _write(
+        self, conn: asyncpg.Connection, write: CompiledWrite, variables: Mapping[str, Any], session: Session
+    ) -> bytes:
+        row = await conn.fetchrow(write.write.text, *_bind(write.write, variables, session))
+        assert row is not None
+        data, affected, failed = row[0], row[1], row[2]
+        if failed is not None:
+            error = write.errors[failed]
+            raise QueryError(error.code, error.message, path="$")
+        if write.check is not None:
+            rows = {**variables, **dict(zip(write.check_slots, row[3:], strict=True))}
+            if not await conn.fetchval(write.check.text, *_bind(write.check, rows, session)):
+                raise QueryError(CHECK_FAILED.code, CHECK_FAILED.message, path="$")
+        if write.output is not None:
+            later = {**variables, ROWS.name: data, AFFECTED.name: affected}
+            data = await conn.fetchval(write.output.text, *_bind(write.output, later, session))
+        return b"null" if data is None else str(data).encode()
 
     async def run_body(self, raw: bytes, session: Session) -> tuple[bool, Sequence[Outcome]]:
         """A raw HTTP body: (is it a batch, the outcomes in order)."""

@@ -196,4 +196,7 @@ class HttpTransport:
 
 
 def default_transports() -> list[Transport]:
-    return [HttpTransport()]
+    from tests.conformance.events import EventTransport
+    from tests.conformance.subscriptions import SubscriptionTransport
+
+    return [HttpTransport(), EventTransport(), SubscriptionTransport()]

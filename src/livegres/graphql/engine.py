@@ -6,7 +6,10 @@ Two caches, both emptied whenever the metadata service installs a new schema cac
 - the role schemas (``build_schema`` per role, built on first use);
 - the documents: an LRU of (role, query text, operation name) -> ``Document`` (the parsed and
   validated operation) holding its compiled ``Plan``s, keyed by the values of the variables
-  that shape the SQL (``livegres.graphql.inputs``; usually none, so one plan).
+  that shape the SQL (``livegres.graphql.inputs``; usually none, so one plan). A mutation's
+  plans are keyed by the shapes of its variables instead (the keys of an object, the length
+  of a list: ``livegres.graphql.mutation.ShapeInputs``), so ``objects: $objects`` with new
+  values each time still finds its plan.
 
 A repeated query does no parsing, validation or normalisation: it coerces its variables and
 finds its plan. ``stats`` counts parses and normalisations, for tests and metrics.
@@ -27,11 +30,13 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSyntaxError,
+    NoUnusedVariablesRule,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     execute_sync,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -41,14 +46,20 @@ from livegres import schema as sch
 from livegres.catalog.model import QualifiedName
 from livegres.errors import QueryError
 from livegres.graphql.inputs import Inputs
+from livegres.graphql.mutation import MutationNormaliser, Shape, ShapeInputs, shape_of
 from livegres.graphql.normalize import INTROSPECTION_FIELDS, Normaliser
 from livegres.graphql.paths import index_paths
 from livegres.graphql.request import GraphQLRequest
 from livegres.graphql.validation import tolerated, validation_error
 from livegres.metadata.resolve import SchemaCache
 from livegres.sql import CompiledQuery, compile_operation
+from livegres.sql.mutation import CompiledMutation, compile_mutation
 
 MAX_DOCUMENTS = 1000
+Read = str | Shape
+"""What a plan read of the variables (see ``_key``)."""
+RULES = tuple(rule for rule in specified_rules if rule is not NoUnusedVariablesRule)
+"""graphql-core's validation rules bar one: Hasura accepts variables the operation does not use."""
 MAX_PLANS_PER_DOCUMENT = 64
 
 
@@ -61,6 +72,10 @@ class Plan:
     introspection: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     static_introspection: Mapping[str, Any] | None = None
+    operation: ir.Operation | None = None
+    """The normalised IR the SQL was compiled from (live queries read the tables it uses)."""
+    mutation: CompiledMutation | None = None
+    """A mutation's statements (``compiled`` is then None): run in one transaction."""
 
 
 @dataclass(slots=True)
@@ -69,7 +84,7 @@ class Document:
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
-    opened: frozenset[str] | None = None
+    opened: frozenset[Read] | None = None
     plans: dict[tuple[Any, ...], Plan] = field(default_factory=dict)
 
 
@@ -126,18 +141,22 @@ class QueryEngine:
 
     # -- documents ---------------------------------------------------------------------
 
-    def document(self, request: GraphQLRequest, role: str) -> Document:
+    def document(self, request: GraphQLRequest, role: str, *, subscriptions: bool = False) -> Document:
+        """The parsed and validated operation. Subscriptions are refused unless the transport
+        serves them (``subscriptions``: WebSocket, SSE, multipart)."""
         key = (role, request.query, request.operation_name)
         found = self.documents.get(key)
         if found is not None:
             self.documents.move_to_end(key)
             self.stats.hits += 1
-            return found
-        doc = self._parse(request, self.schema_for(role))
-        self.documents[key] = doc
-        while len(self.documents) > self.max_documents:
-            self.documents.popitem(last=False)
-        return doc
+        else:
+            found = self._parse(request, self.schema_for(role))
+            self.documents[key] = found
+            while len(self.documents) > self.max_documents:
+                self.documents.popitem(last=False)
+        if not subscriptions and found.operation.operation is OperationType.SUBSCRIPTION:
+            raise QueryError("not-supported", "subscriptions are not supported over HTTP", path="$")
+        return found
 
     def _parse(self, request: GraphQLRequest, rs: sch.RoleSchema) -> Document:
         self.stats.parses += 1
@@ -148,22 +167,20 @@ class QueryEngine:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         operation = _select_operation(operations, request.operation_name)
-        errors = validate(rs.schema, document)
+        if operation.operation is OperationType.MUTATION and rs.schema.mutation_type is None:
+            raise QueryError("validation-failed", "no mutations exist", path="$")
+        errors = validate(rs.schema, document, RULES)
         if errors:
             paths = index_paths(operation, fragments)
             errors = [e for e in errors if not tolerated(e, paths)]
             if errors:
                 raise validation_error(errors, paths)
-        if operation.operation is OperationType.MUTATION:
-            raise QueryError("validation-failed", "no mutations exist", path="$")
-        if operation.operation is OperationType.SUBSCRIPTION:
-            raise QueryError("not-supported", "subscriptions are not supported over HTTP", path="$")
         return Document(rs, document, operation, fragments)
 
     # -- plans -------------------------------------------------------------------------
 
-    def prepare(self, request: GraphQLRequest, role: str) -> Prepared:
-        doc = self.document(request, role)
+    def prepare(self, request: GraphQLRequest, role: str, *, subscriptions: bool = False) -> Prepared:
+        doc = self.document(request, role, subscriptions=subscriptions)
         variables = self.coerce(doc, request.variables)
         plan = None
         if doc.opened is not None:
@@ -192,8 +209,13 @@ class QueryEngine:
             out.setdefault(definition.variable.name.value, None)
         return out
 
-    def _plan(self, doc: Document, variables: Mapping[str, Any]) -> tuple[Plan, frozenset[str]]:
+    def _plan(self, doc: Document, variables: Mapping[str, Any]) -> tuple[Plan, frozenset[Read]]:
         self.stats.normalisations += 1
+        if doc.operation.operation is OperationType.MUTATION:
+            shaped = ShapeInputs(variables)
+            op, order = MutationNormaliser(doc.schema, doc.fragments, shaped).operation(doc.operation)
+            mutation = compile_mutation(op, stringify_numeric_types=self.stringify_numeric_types)
+            return Plan(None, order=order, mutation=mutation), frozenset(shaped.opened) | frozenset(shaped.shapes)
         inputs = Inputs(variables)
         normalised = Normaliser(doc.schema, doc.fragments, inputs).operation(doc.operation)
         compiled = None
@@ -202,7 +224,7 @@ class QueryEngine:
         static = None
         if normalised.introspection and not doc.operation.variable_definitions:
             static = self.introspect(doc, normalised.introspection, {})
-        plan = Plan(compiled, normalised.introspection, normalised.order, static)
+        plan = Plan(compiled, normalised.introspection, normalised.order, static, normalised.operation)
         return plan, frozenset(inputs.opened)
 
     def introspect(self, doc: Document, keys: tuple[str, ...], variables: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -267,8 +289,12 @@ def _variable_error(errors: list[GraphQLError]) -> QueryError:
     return QueryError("validation-failed", message, path=path)
 
 
-def _key(opened: frozenset[str], variables: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(_freeze(variables.get(n)) for n in sorted(opened))
+def _key(opened: frozenset[Read], variables: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What the plan read of the variables: a whole variable (its name), or a part of one read
+    for its structure (a mutation's ``Shape``)."""
+    return tuple(
+        _freeze(variables.get(r)) if isinstance(r, str) else shape_of(r, variables) for r in sorted(opened, key=repr)
+    )
 
 
 def _freeze(value: Any) -> Any:
@@ -282,6 +308,8 @@ def _freeze(value: Any) -> Any:
 def explain_plans(engine: QueryEngine, request: GraphQLRequest, role: str) -> list[tuple[str, CompiledQuery, Prepared]]:
     """Each database root field of the operation compiled on its own (``/v1/graphql/explain``)."""
     prepared = engine.prepare(request, role)
+    if prepared.plan.mutation is not None:
+        raise QueryError("not-supported", "only queries can be explained", path="$")
     doc = prepared.document
     normalised = Normaliser(doc.schema, doc.fragments, Inputs(prepared.variables)).operation(doc.operation)
     out: list[tuple[str, CompiledQuery, Prepared]] = []

@@ -65,6 +65,8 @@ _SELF_CHECKING = {
 _BULK = {"bulk", "bulk_atomic", "bulk_keep_going", "concurrent_bulk"}
 
 Listener = Callable[[SchemaCache], Awaitable[None] | None]
+SyncHook = Callable[[asyncpg.Connection, SchemaCache], Awaitable[object]]
+"""Runs inside a metadata write's transaction, before it commits (event trigger sync)."""
 
 
 def empty_metadata() -> m.Metadata:
@@ -80,6 +82,7 @@ class MetadataService:
         self.cache: SchemaCache | None = None
         self.resource_version = 0
         self.listeners: list[Listener] = []
+        self.sync_hooks: list[SyncHook] = []
         self._watcher: store.MetadataWatcher | None = None
         self._catalog_task: asyncio.Task[None] | None = None
 
@@ -241,6 +244,8 @@ class MetadataService:
                     path="$",
                     status=409,
                 )
+            for hook in self.sync_hooks:
+                await hook(conn, ctx.cache())
             version = stored
             if ctx.modified:
                 async with self._metadata_conn(conn) as mconn:

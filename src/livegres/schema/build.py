@@ -15,11 +15,13 @@ from livegres.schema import roots
 from livegres.schema.context import Context
 from livegres.schema.lookup import FieldRef, TypeRef
 from livegres.schema.model import EnumValue, plan_tables
+from livegres.schema.mutation import fields as mutations
 from livegres.schema.registry import Registry, sorted_fields
 from livegres.schema.view import RoleView, admin_view
 
 QUERY_ROOT = "query_root"
 SUBSCRIPTION_ROOT = "subscription_root"
+MUTATION_ROOT = "mutation_root"
 NO_QUERIES = (
     "There are no queries available to the current role. Either there are no sources or remote schemas "
     "configured, or the current role doesn't have the required permissions."
@@ -75,11 +77,16 @@ def build_schema(
             found = roots.function_roots(ctx, fn)
             _merge(query, found)
             _merge(subscription, found)
+    mutation: roots.RootFields = {}
+    for plan in ctx.plans.values():
+        _merge(mutation, mutations.table_mutations(ctx, plan))
     query_root = _root(reg, QUERY_ROOT, query)
     subscription_root = _root(reg, SUBSCRIPTION_ROOT, subscription) if subscription else None
-    collected = GraphQLSchema(query=query_root, subscription=subscription_root, types=list(reg.types.values()))
+    mutation_root = _root(reg, MUTATION_ROOT, mutation) if mutation else None
+    roots_ = {"query": query_root, "mutation": mutation_root, "subscription": subscription_root}
+    collected = GraphQLSchema(**roots_, types=list(reg.types.values()))  # type: ignore[arg-type]
     types: list[GraphQLNamedType] = [t for name, t in sorted(collected.type_map.items()) if not name.startswith("__")]
-    schema = GraphQLSchema(query=query_root, subscription=subscription_root, types=types)
+    schema = GraphQLSchema(**roots_, types=types)  # type: ignore[arg-type]
     permissions = ADMIN if view.is_admin else RowPermissions(view.role, cache)
     return RoleSchema(
         view.role, schema, MappingProxyType(dict(reg.fields)), MappingProxyType(dict(reg.type_refs)), permissions

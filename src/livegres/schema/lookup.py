@@ -134,6 +134,25 @@ class FunctionArgument:
     argument: int
 
 
+MutationKind = Literal["insert", "insert_one", "update", "update_by_pk", "update_many", "delete", "delete_by_pk"]
+
+
+@dataclass(frozen=True, slots=True)
+class MutationRoot:
+    """A mutation root field over a table (``livegres.schema.mutation.fields``)."""
+
+    kind: MutationKind
+    table: cat.QualifiedName
+
+
+@dataclass(frozen=True, slots=True)
+class MutationResponse:
+    """``affected_rows`` and ``returning`` of ``<t>_mutation_response``."""
+
+    table: cat.QualifiedName
+    part: Literal["affected_rows", "returning"]
+
+
 FieldRef: TypeAlias = (
     TableRoot
     | FunctionRoot
@@ -147,6 +166,8 @@ FieldRef: TypeAlias = (
     | AggregatePredicate
     | StreamCursor
     | FunctionArgument
+    | MutationRoot
+    | MutationResponse
 )
 
 TypeRole = Literal[
@@ -164,6 +185,7 @@ TypeRole = Literal[
     "stream_cursor_input",
     "stream_cursor_value_input",
     "enum",
+    "mutation",
 ]
 
 

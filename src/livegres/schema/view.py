@@ -16,13 +16,14 @@ aggregate relationship, ``<t>_aggregate`` and the aggregation predicates need
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from livegres import catalog as cat
 from livegres.metadata import model as m
-from livegres.metadata.resolve import ComputedFieldInfo, SchemaCache
+from livegres.metadata.resolve import ComputedFieldInfo, SchemaCache, TableInfo
 from livegres.permissions.rules import select_rule
+from livegres.schema.mutation.rules import mutation_rules
 
 ADMIN_ROLE = "admin"
 
@@ -41,6 +42,11 @@ class TableView:
     allow_aggregations: bool = True
     query_root_fields: frozenset[str] | None = None
     subscription_root_fields: frozenset[str] | None = None
+    insert_columns: frozenset[str] | None = None
+    """Columns the role may insert (presets excluded); None: no insert permission."""
+    update_columns: frozenset[str] | None = None
+    """Columns the role may update (presets excluded); None: no update permission."""
+    delete: bool = False
 
     def allows_query_root(self, key: str) -> bool:
         return self.query_root_fields is None or key in self.query_root_fields
@@ -69,6 +75,9 @@ def admin_view(cache: SchemaCache) -> RoleView:
         name: TableView(
             columns=frozenset(info.table.columns),
             computed_fields=frozenset(info.computed_fields),
+            insert_columns=frozenset(info.table.columns) if info.table.is_insertable else None,
+            update_columns=frozenset(info.table.columns) if info.table.is_updatable else None,
+            delete=info.table.is_deletable,
         )
         for name, info in cache.tables.items()
     }
@@ -105,4 +114,38 @@ def select_view(role: str, cache: SchemaCache) -> RoleView:
             ),
         )
     functions = frozenset(name for name, fn in cache.functions.items() if fn.function.return_table in tables)
+    tables = {name: with_mutations(view, cache, cache.tables[name], role) for name, view in tables.items()}
     return RoleView(role, MappingProxyType(tables), functions)
+
+
+def with_mutations(
+    view: TableView, cache: SchemaCache, info: TableInfo, role: str, *, backend_only: bool = False
+) -> TableView:
+    """``view`` with the role's insert, update and delete permissions on the table (inherited
+    roles included, ``livegres.schema.mutation.rules``).
+    Preset columns (``set``) are not inputs; a backend-only permission counts only for a
+    ``backend_only`` view (an admin-secret request with ``x-hasura-use-backend-only-permissions``)."""
+    rules = mutation_rules(cache, role, info.name)
+    table = info.table
+
+    def allowed(spec: m.ColumnSpec | None, presets: Mapping[str, object] | None) -> frozenset[str]:
+        columns = table.columns if spec is None or spec == "*" else spec
+        return frozenset(c for c in columns if c in table.columns and c not in (presets or {}))
+
+    insert = rules.insert.permission if rules.insert is not None else None
+    update = rules.update.permission if rules.update is not None else None
+    delete = rules.delete.permission if rules.delete is not None else None
+    return replace(
+        view,
+        insert_columns=(
+            allowed(insert.columns, insert.set)
+            if insert and (backend_only or not insert.backend_only) and table.is_insertable
+            else None
+        ),
+        update_columns=(
+            allowed(update.columns, update.set)
+            if update and (backend_only or not update.backend_only) and table.is_updatable
+            else None
+        ),
+        delete=delete is not None and (backend_only or not delete.backend_only) and table.is_deletable,
+    )

@@ -9,6 +9,7 @@ the older ``/v1alpha1/graphql`` answers errors with their HTTP status and the
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -16,7 +17,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from livegres.auth import resolve_session
 from livegres.auth.session import Session
 from livegres.errors import QueryError
 from livegres.graphql import GraphQLRequest, parse_request
@@ -33,9 +33,22 @@ def _pipeline(request: Request) -> Pipeline:
     return runtime.pipeline
 
 
-def _session(request: Request) -> Session:
+async def _session(request: Request) -> Session:
     runtime: Runtime = request.app.state.runtime
-    return resolve_session(request.headers.items(), runtime.settings.admin_secret)
+    authenticator = runtime.authenticator
+    gql: Any = None
+    if authenticator.wants_request:  # an auth webhook in POST mode is sent the GraphQL request
+        if request.method == "GET":
+            gql = dict(request.query_params)
+            if "variables" in gql:
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    gql["variables"] = orjson.loads(gql["variables"])
+        else:
+            try:
+                gql = orjson.loads(await request.body())
+            except orjson.JSONDecodeError:
+                gql = None
+    return await authenticator.resolve(request.headers.items(), gql)
 
 
 def _v1_error(error: QueryError, include_internal: bool) -> Response:
@@ -45,7 +58,7 @@ def _v1_error(error: QueryError, include_internal: bool) -> Response:
 async def v1_graphql(request: Request) -> Response:
     pipeline = _pipeline(request)
     try:
-        session = _session(request)
+        session = await _session(request)
     except QueryError as exc:
         return _v1_error(exc, pipeline.dev_mode)
     internal = pipeline.include_internal(session)
@@ -59,7 +72,7 @@ async def v1_graphql(request: Request) -> Response:
                 return _v1_error(
                     QueryError("parse-failed", "variables are not valid JSON", path="$.variables"), internal
                 )
-        outcome = await pipeline.run(body, session)
+        outcome = await pipeline.run(body, session, mutations=False)
         return Response(outcome.v1_body(internal), media_type=JSON)
     batch, outcomes = await pipeline.run_body(await request.body(), session)
     bodies = [o.v1_body(internal) for o in outcomes]
@@ -76,7 +89,7 @@ def _v1alpha1_body(outcome: Outcome, internal: bool) -> tuple[int, bytes]:
 async def v1alpha1_graphql(request: Request) -> Response:
     pipeline = _pipeline(request)
     try:
-        session = _session(request)
+        session = await _session(request)
     except QueryError as exc:
         return Response(orjson.dumps({"errors": [exc.to_metadata_json()]}), exc.status, media_type=JSON)
     internal = pipeline.include_internal(session)
@@ -93,7 +106,7 @@ async def explain(request: Request) -> Response:
     ``{"query": <GraphQL request>, "user": {session variables}}``)."""
     pipeline = _pipeline(request)
     try:
-        session = _session(request)
+        session = await _session(request)
         if not session.is_admin:
             raise QueryError("access-denied", "restricted access : admin only", status=400)
         body = orjson.loads(await request.body())

@@ -12,7 +12,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from livegres.auth import resolve_session
 from livegres.errors import QueryError
 from livegres.metadata.commands.base import Api
 from livegres.runtime import Runtime
@@ -30,7 +29,7 @@ async def _handle(request: Request, api: Api) -> Response:
     runtime: Runtime = request.app.state.runtime
     dev_mode = runtime.settings.dev_mode
     try:
-        session = resolve_session(request.headers.items(), runtime.settings.admin_secret)
+        session = await runtime.authenticator.resolve(request.headers.items())
     except QueryError as exc:
         return error_response(exc, dev_mode)
     raw = await request.body()
