@@ -68,11 +68,18 @@ async def wait_for_database(url: str, timeout: float, what: str = "database") ->
         return
 
 
-# Sent at connection start, so they survive the RESET ALL that the pool runs on release.
+# Sent at connection start, so they are the session's defaults (what RESET ALL returns to).
 # Timestamps go out as Hasura formats them: the session sees UTC. JIT compilation is off: its
 # start-up cost (often a second or more, e.g. for the catalog query, whose recursive CTE the
 # planner overestimates) dwarfs the short statements an API server runs.
 SERVER_SETTINGS = {"TimeZone": "UTC", "jit": "off"}
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Released connections are not reset (asyncpg's default costs a round trip per request):
+    Livegres keeps no session state on pooled connections (``hasura.user`` is set per
+    transaction, LISTEN and session locks use connections of their own), and ``run_sql``,
+    which runs an admin's arbitrary SQL, resets the session itself (``run_sql.clean_session``)."""
 
 
 async def create_pool(url: str, max_size: int) -> asyncpg.Pool:
@@ -82,4 +89,5 @@ async def create_pool(url: str, max_size: int) -> asyncpg.Pool:
         max_size=max_size,
         max_cacheable_statement_size=256 * 1024,
         server_settings=SERVER_SETTINGS,
+        reset=_keep_session,
     )

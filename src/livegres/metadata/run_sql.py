@@ -78,8 +78,20 @@ def postgres_error(exc: asyncpg.PostgresError, statement: str | None = None, pat
     return QueryError("postgres-error", "query execution failed", path=path, status=400, internal=internal)
 
 
+CLEAN_SESSION = "RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()"
+"""What asyncpg's pool reset does: undo the session state an admin's SQL may have left (``SET``,
+cursors, ``LISTEN``, session advisory locks) before the pooled connection serves requests."""
+
+
 async def execute(conn: asyncpg.Connection, sql: str, path: str = "$") -> dict[str, Any]:
-    """Run ``sql`` on ``conn`` (inside the caller's transaction) and shape the answer."""
+    """Run ``sql`` on ``conn`` (inside the caller's transaction) and shape the answer; the
+    session is left as it was found (``CLEAN_SESSION``)."""
+    answer = await _execute(conn, sql, path)
+    await conn.execute(CLEAN_SESSION)
+    return answer
+
+
+async def _execute(conn: asyncpg.Connection, sql: str, path: str) -> dict[str, Any]:
     try:
         # Parsing fails (and, inside a transaction, aborts it) when the text holds several
         # statements: try it under a savepoint.
