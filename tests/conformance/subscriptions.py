@@ -14,8 +14,8 @@
 - ``streaming/steps.yaml`` runs ``test_streaming_subscriptions_with_concurrent_data_inserts``
   over the legacy protocol.
 
-The ``/v1/graphql/explain`` query files of ``multiplexing/`` are not handled here (reported
-skipped).
+The ``/v1/graphql/explain`` query files of ``multiplexing/`` are checked by
+``tests.conformance.multiplexing``.
 """
 
 from __future__ import annotations

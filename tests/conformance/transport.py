@@ -197,6 +197,7 @@ class HttpTransport:
 
 def default_transports() -> list[Transport]:
     from tests.conformance.events import EventTransport
+    from tests.conformance.multiplexing import MultiplexingTransport
     from tests.conformance.subscriptions import SubscriptionTransport
 
-    return [HttpTransport(), EventTransport(), SubscriptionTransport()]
+    return [HttpTransport(), EventTransport(), SubscriptionTransport(), MultiplexingTransport()]

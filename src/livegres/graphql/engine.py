@@ -314,6 +314,6 @@ def explain_plans(engine: QueryEngine, request: GraphQLRequest, role: str) -> li
     normalised = Normaliser(doc.schema, doc.fragments, Inputs(prepared.variables)).operation(doc.operation)
     out: list[tuple[str, CompiledQuery, Prepared]] = []
     for alias, root in normalised.operation.fields:
-        single = ir.Operation(((alias, root),))
+        single = ir.Operation(((alias, root),), normalised.operation.redactions)
         out.append((alias, compile_operation(single, stringify_numeric_types=engine.stringify_numeric_types), prepared))
     return out

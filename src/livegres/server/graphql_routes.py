@@ -10,20 +10,24 @@ the older ``/v1alpha1/graphql`` answers errors with their HTTP status and the
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import asyncpg
 import orjson
+from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
 from livegres.auth.session import Session
 from livegres.errors import QueryError
 from livegres.graphql import GraphQLRequest, parse_request
-from livegres.graphql.engine import explain_plans
+from livegres.graphql.engine import Prepared, explain_plans
+from livegres.ir.values import SessionObject
 from livegres.pipeline import Outcome, Pipeline, database_error
 from livegres.runtime import Runtime
 from livegres.sql import BindError, bind
+from livegres.sql.bind import array_literal, session_names
 
 JSON = "application/json"
 
@@ -101,6 +105,45 @@ async def v1alpha1_graphql(request: Request) -> Response:
     return Response(content, status, media_type=JSON)
 
 
+_PLAIN_ELEMENT = re.compile(r"^[0-9A-Za-z_.+-]+$")
+
+
+def _shown_array(items: list[Any]) -> str:
+    """An array parameter as PostgreSQL prints it (``{1,2,3}``; elements quoted only when
+    they need it): the statement itself receives the fully quoted literal."""
+    if all(isinstance(i, str) and _PLAIN_ELEMENT.match(i) and i.upper() != "NULL" for i in items):
+        return "{" + ",".join(items) + "}"
+    return array_literal(items)
+
+
+async def _explain_subscription(pipeline: Pipeline, prepared: Prepared, session: Session) -> dict[str, Any]:
+    """Hasura's explain of a subscription: the statement, its plan, and the values a cohort is
+    made of: the GraphQL variables, the session variables the statement reads (others are
+    discarded, so they do not split cohorts) and the other parameters (``synthetic``)."""
+    compiled = prepared.plan.compiled
+    if compiled is None:
+        raise QueryError("not-supported", "nothing to explain: the subscription reads no table", path="$")
+    try:
+        args = bind(compiled, prepared.variables, session.variables)
+        rows = await pipeline.pool.fetch("EXPLAIN " + compiled.text, *args)
+    except BindError as exc:
+        raise QueryError("not-found", str(exc)) from None
+    except asyncpg.PostgresError as exc:
+        raise database_error(exc) from None
+    used: dict[str, str] = {}
+    synthetic: list[str | None] = []
+    for param, value in zip(compiled.params, args, strict=True):
+        names = session_names(param.source)
+        if isinstance(param.source, SessionObject):
+            used.update(session.variables)
+        elif names:
+            used.update({n: session.variables[n] for n in names if n in session.variables})
+        else:
+            synthetic.append(_shown_array(value) if isinstance(value, list) else value)
+    variables = {"query": dict(prepared.variables), "session": used, "synthetic": synthetic, "cursor": {}}
+    return {"sql": compiled.text, "plan": [r[0] for r in rows], "variables": variables}
+
+
 async def explain(request: Request) -> Response:
     """``[{"field", "sql", "plan"}]`` for each root field, admin only (Hasura's explain API:
     ``{"query": <GraphQL request>, "user": {session variables}}``)."""
@@ -118,6 +161,11 @@ async def explain(request: Request) -> Response:
             role=str({k.lower(): v for k, v in user.items()}.get("x-hasura-role", "admin")),
             variables={str(k).lower(): str(v) for k, v in user.items()},
         )
+        prepared_sub = pipeline.engine.prepare(gql, as_session.role, subscriptions=True)
+        if prepared_sub.document.operation.operation is OperationType.SUBSCRIPTION:
+            return Response(
+                orjson.dumps(await _explain_subscription(pipeline, prepared_sub, as_session)), media_type=JSON
+            )
         answer = []
         for alias, compiled, prepared in explain_plans(pipeline.engine, gql, as_session.role):
             try:

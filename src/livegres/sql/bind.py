@@ -54,17 +54,18 @@ def bind(compiled: CompiledQuery, variables: Mapping[str, Any] | None, session: 
     except MissingSessionVariable:
         missing: list[str] = []
         for p in compiled.params:
-            for name in _session_names(p.source):
+            for name in session_names(p.source):
                 if name not in lowered and name not in missing:
                     missing.append(name)
         raise MissingSessionVariable(*missing) from None
 
 
-def _session_names(source: Source) -> list[str]:
+def session_names(source: Source) -> list[str]:
+    """The session variables (lower-cased) a parameter's value comes from."""
     if isinstance(source, SessionVariable):
         return [source.name.lower()]
     if isinstance(source, ListOf):
-        return [n for item in source.items for n in _session_names(item)]
+        return [n for item in source.items for n in session_names(item)]
     return []
 
 
@@ -122,11 +123,11 @@ def _text(value: Any, is_json: bool) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, Sequence):
-        return _array_literal(value)
+        return array_literal(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _array_literal(items: Sequence[Any]) -> str:
+def array_literal(items: Sequence[Any]) -> str:
     """``{"a","b\\"c",NULL,{"1","2"}}``: every element quoted, so no element text can
     break out of its slot."""
     out: list[str] = []
@@ -134,7 +135,7 @@ def _array_literal(items: Sequence[Any]) -> str:
         if item is None:
             out.append("NULL")
         elif isinstance(item, list | tuple):
-            out.append(_array_literal(item))
+            out.append(array_literal(item))
         else:
             text = _text(item, isinstance(item, dict))
             assert text is not None
