@@ -108,6 +108,6 @@ async def run(
     if name is not None:
         golden(name, compiled)
     args = bind(compiled, variables, session or {})
-    text = await conn.fetchval(compiled.text, *args)
-    assert isinstance(text, str)
-    return json.loads(text)
+    data = await conn.fetchval(compiled.text, *args)
+    assert isinstance(data, bytes)  # the JSON as UTF-8 bytes, handed over undecoded
+    return json.loads(data)

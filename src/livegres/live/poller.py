@@ -242,7 +242,7 @@ class Poller:
         await asyncio.sleep(backoff)
         return min(backoff * 2, 2.0)
 
-    async def _fetch(self, cohorts: Sequence[Cohort]) -> list[tuple[int, str | None]]:
+    async def _fetch(self, cohorts: Sequence[Cohort]) -> list[tuple[int, bytes | str | None]]:
         async with self.gate:
             self.stats.statements += 1
             rows = await self.pool.fetch(self.sql, [c.id for c in cohorts], [c.vars for c in cohorts])
@@ -275,12 +275,12 @@ class Poller:
                         self._fail([cohort], database_error(error))
             self._deliver(rows)
 
-    def _deliver(self, rows: Iterable[tuple[int, str | None]]) -> None:
+    def _deliver(self, rows: Iterable[tuple[int, bytes | str | None]]) -> None:
         for cohort_id, text in rows:
             cohort = self.by_id.get(cohort_id)
             if cohort is None:
                 continue
-            data = (text or "null").encode()
+            data = text if isinstance(text, bytes) else (text or "null").encode()
             digest = hashlib.blake2b(data, digest_size=16).digest()
             changed = digest != cohort.digest
             cohort.digest, cohort.data = digest, data

@@ -1,4 +1,4 @@
-"""An operation -> one SQL statement whose single value is the JSON text of ``data``."""
+"""An operation -> one SQL statement whose single value is the JSON of ``data``, as UTF-8 bytes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from livegres.sql.select import SelectCompiler, row_json
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
     """SQL text and its parameter slots (``params[i]`` is ``$i+1``); run it with the values
-    from ``livegres.sql.bind.bind`` and read the one text value of the one row."""
+    from ``livegres.sql.bind.bind`` and read the one ``bytea`` value (UTF-8 JSON) of the one row."""
 
     text: str
     params: tuple[Param, ...]
@@ -36,4 +36,6 @@ def operation_sql(op: s.Operation, *, stringify_numeric_types: bool = False) -> 
             pairs.append((alias, compiler.select(field)))
         else:
             pairs.append((alias, compiler.aggregate(field)))
-    return sql("SELECT ", row_json(pairs), '::text AS "data"')
+    # bytea: asyncpg hands the bytes over as they are, so the JSON PostgreSQL built is written
+    # to the client without being decoded to str and encoded again.
+    return sql("SELECT convert_to(", row_json(pairs), '::text, \'UTF8\') AS "data"')
