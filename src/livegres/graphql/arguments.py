@@ -30,7 +30,6 @@ from livegres.permissions.filters import computed_comparison, spatial
 
 _COMPARE = {op.value: op for op in ir.CompareOp}
 _ARRAY_OPS = {ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
-_TEXT_OPS = {ir.CompareOp.HAS_KEY, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL}
 _AGGREGATES = {f.value: f for f in ir.AggregateFunction}
 _CASTS = {
     "String": TEXT,
@@ -146,8 +145,8 @@ class ArgumentReader:
         if op is ir.CompareOp.IS_NULL:
             opened = self.inputs.open(value)
             return self.inputs.param(opened, BOOL)
-        pg_type = TEXT if op in _TEXT_OPS else column.type.name
-        return self.inputs.param(value, pg_type, array=op in _ARRAY_OPS)
+        pg_type, array = ir.boolexp.operand_type(op, column.type.name)
+        return self.inputs.param(value, pg_type, array=array)
 
     def _spatial_param(self, value: Any, pg_type: QualifiedName) -> ir.Param:
         return self.inputs.param(value, pg_type)

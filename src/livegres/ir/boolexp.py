@@ -42,6 +42,41 @@ class CompareOp(StrEnum):
     HAS_KEYS_ANY = "_has_keys_any"
     HAS_KEYS_ALL = "_has_keys_all"
     IS_NULL = "_is_null"
+    ANCESTOR = "_ancestor"
+    ANCESTOR_ANY = "_ancestor_any"
+    DESCENDANT = "_descendant"
+    DESCENDANT_ANY = "_descendant_any"
+    MATCHES = "_matches"
+    MATCHES_ANY = "_matches_any"
+    MATCHES_FULLTEXT = "_matches_fulltext"
+
+
+_ARRAY_OPERANDS = frozenset(
+    {
+        CompareOp.IN,
+        CompareOp.NIN,
+        CompareOp.HAS_KEYS_ANY,
+        CompareOp.HAS_KEYS_ALL,
+        CompareOp.ANCESTOR_ANY,
+        CompareOp.DESCENDANT_ANY,
+        CompareOp.MATCHES_ANY,
+    }
+)
+_TEXT_OPERANDS = frozenset({CompareOp.HAS_KEY, CompareOp.HAS_KEYS_ANY, CompareOp.HAS_KEYS_ALL})
+_LTREE_QUERIES = {CompareOp.MATCHES: "lquery", CompareOp.MATCHES_ANY: "lquery", CompareOp.MATCHES_FULLTEXT: "ltxtquery"}
+
+
+def operand_type(op: CompareOp, column_type: QualifiedName) -> tuple[QualifiedName, bool]:
+    """The type a comparison's value is cast to, and whether it is an array of that type:
+    the column's own type, ``text`` for jsonb key operators, ``lquery``/``ltxtquery`` (from the
+    ltree extension's schema) for the ltree matching operators."""
+    if op in _TEXT_OPERANDS:
+        name = QualifiedName("pg_catalog", "text")
+    elif op in _LTREE_QUERIES:
+        name = QualifiedName(column_type.schema, _LTREE_QUERIES[op])
+    else:
+        name = column_type
+    return name, op in _ARRAY_OPERANDS
 
 
 class ColumnOp(StrEnum):

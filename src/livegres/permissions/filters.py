@@ -33,8 +33,6 @@ _COMPARE: dict[str, ir.CompareOp] = {op.value[1:]: op for op in ir.CompareOp}
 _COMPARE["ne"] = ir.CompareOp.NEQ
 _COLUMN_OPS: dict[str, ir.ColumnOp] = {op.value[1:]: op for op in ir.ColumnOp}
 _COLUMN_OPS["cneq"] = ir.ColumnOp.CNE
-_ARRAY_OPS = frozenset({ir.CompareOp.IN, ir.CompareOp.NIN, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL})
-_TEXT_OPS = frozenset({ir.CompareOp.HAS_KEY, ir.CompareOp.HAS_KEYS_ANY, ir.CompareOp.HAS_KEYS_ALL})
 FLOAT8 = cat.QualifiedName("pg_catalog", "float8")
 _CASTS = {"text": TEXT, "String": TEXT, "geometry": cat.QualifiedName("public", "geometry")}
 _CASTS["geography"] = cat.QualifiedName("public", "geography")
@@ -163,10 +161,10 @@ class _Compiler:
             if op is ir.CompareOp.IS_NULL:
                 out.append(ir.ColumnComparison(column, op, _param(operand, BOOL)))
                 continue
-            operand_type = TEXT if op in _TEXT_OPS else pg_type
+            operand_type, array = ir.boolexp.operand_type(op, pg_type)
             if op in (ir.CompareOp.CONTAINS, ir.CompareOp.CONTAINED_IN) and root_type == "jsonb":
                 operand_type = JSONB
-            out.append(ir.ColumnComparison(column, op, _param(operand, operand_type, array=op in _ARRAY_OPS)))
+            out.append(ir.ColumnComparison(column, op, _param(operand, operand_type, array=array)))
         return out
 
 

@@ -38,6 +38,14 @@ _OPERATORS: dict[b.CompareOp, str] = {
     b.CompareOp.HAS_KEY: "?",
     b.CompareOp.HAS_KEYS_ANY: "?|",
     b.CompareOp.HAS_KEYS_ALL: "?&",
+    # ltree (the _any forms take an array: "does it hold an ancestor / descendant / match")
+    b.CompareOp.ANCESTOR: "@>",
+    b.CompareOp.ANCESTOR_ANY: "<@",
+    b.CompareOp.DESCENDANT: "<@",
+    b.CompareOp.DESCENDANT_ANY: "@>",
+    b.CompareOp.MATCHES: "~",
+    b.CompareOp.MATCHES_ANY: "?",
+    b.CompareOp.MATCHES_FULLTEXT: "@",
 }
 
 _COLUMN_OPERATORS: dict[b.ColumnOp, str] = {
