@@ -38,4 +38,4 @@ def operation_sql(op: s.Operation, *, stringify_numeric_types: bool = False) -> 
             pairs.append((alias, compiler.aggregate(field)))
     # bytea: asyncpg hands the bytes over as they are, so the JSON PostgreSQL built is written
     # to the client without being decoded to str and encoded again.
-    return sql("SELECT convert_to(", row_json(pairs), '::text, \'UTF8\') AS "data"')
+    return sql("SELECT convert_to(", row_json(pairs), "::text, 'UTF8') AS \"data\"")
