@@ -100,7 +100,7 @@ class Pipeline:
         transports a browser may send across sites (``GET``), which must not write."""
         try:
             request = parse_request(body)
-            prepared = self.engine.prepare(request, session.role)
+            prepared = self.engine.prepare(request, session.role, backend_only=session.backend_only)
             plan = prepared.plan
             text: str | None = None
             if plan.mutation is not None:

@@ -19,6 +19,9 @@ class Session:
     expires_at: float | None = None
     """Epoch seconds after which the credentials are no longer valid (a JWT's ``exp``, the
     expiry an auth webhook gave); None when they do not expire."""
+    backend_only: bool = False
+    """Backend-only permissions apply: the request carried the admin secret (or none is
+    configured) and ``x-hasura-use-backend-only-permissions: true``, as Hasura requires."""
 
     @property
     def is_admin(self) -> bool:
@@ -44,10 +47,15 @@ def hasura_variables(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {k: v for k, v in headers if k.startswith("x-hasura-") and k not in ADMIN_SECRET_HEADERS}
 
 
-def session_from_headers(headers: Sequence[tuple[str, str]], role: str | None) -> Session:
+BACKEND_ONLY_HEADER = "x-hasura-use-backend-only-permissions"
+
+
+def session_from_headers(headers: Sequence[tuple[str, str]], role: str | None, *, trusted: bool = False) -> Session:
     """A session whose variables come from the request headers: ``role`` is fixed, or (None)
-    taken from ``x-hasura-role`` with ``admin`` as the fallback."""
+    taken from ``x-hasura-role`` with ``admin`` as the fallback. ``trusted``: the request is
+    admin-authenticated, so it may ask for backend-only permissions."""
     variables = hasura_variables(headers)
     chosen = role if role is not None else (variables.get("x-hasura-role") or ADMIN)
     variables["x-hasura-role"] = chosen
-    return Session(role=chosen, variables=variables)
+    backend_only = trusted and variables.get(BACKEND_ONLY_HEADER, "").strip().lower() == "true"
+    return Session(role=chosen, variables=variables, backend_only=backend_only)

@@ -114,9 +114,9 @@ class QueryEngine:
         self.version = 0
         self.stringify_numeric_types = stringify_numeric_types
         self.max_documents = max_documents
-        self.schemas: dict[str, sch.RoleSchema] = {}
+        self.schemas: dict[tuple[str, bool], sch.RoleSchema] = {}
         self.enum_values: dict[QualifiedName, Sequence[sch.EnumValue]] = {}
-        self.documents: OrderedDict[tuple[str, str, str | None], Document] = OrderedDict()
+        self.documents: OrderedDict[tuple[str, bool, str, str | None], Document] = OrderedDict()
         self.stats = Stats()
 
     def on_schema_change(
@@ -130,27 +130,32 @@ class QueryEngine:
         self.schemas.clear()
         self.documents.clear()
 
-    def schema_for(self, role: str) -> sch.RoleSchema:
-        found = self.schemas.get(role)
+    def schema_for(self, role: str, *, backend_only: bool = False) -> sch.RoleSchema:
+        """The role's schema; with ``backend_only`` (an admin-authenticated request asking for
+        them) its backend-only insert, update and delete permissions count too."""
+        key = (role, backend_only and role != sch.ADMIN_ROLE)
+        found = self.schemas.get(key)
         if found is None:
             if self.cache is None:
                 raise QueryError("unexpected", "the schema is not loaded yet", status=500)
-            view = None if role == sch.ADMIN_ROLE else sch.select_view(role, self.cache)
-            found = self.schemas[role] = sch.build_schema(self.cache, view, enum_values=self.enum_values)
+            view = None if role == sch.ADMIN_ROLE else sch.select_view(role, self.cache, backend_only=key[1])
+            found = self.schemas[key] = sch.build_schema(self.cache, view, enum_values=self.enum_values)
         return found
 
     # -- documents ---------------------------------------------------------------------
 
-    def document(self, request: GraphQLRequest, role: str, *, subscriptions: bool = False) -> Document:
+    def document(
+        self, request: GraphQLRequest, role: str, *, subscriptions: bool = False, backend_only: bool = False
+    ) -> Document:
         """The parsed and validated operation. Subscriptions are refused unless the transport
         serves them (``subscriptions``: WebSocket, SSE, multipart)."""
-        key = (role, request.query, request.operation_name)
+        key = (role, backend_only, request.query, request.operation_name)
         found = self.documents.get(key)
         if found is not None:
             self.documents.move_to_end(key)
             self.stats.hits += 1
         else:
-            found = self._parse(request, self.schema_for(role))
+            found = self._parse(request, self.schema_for(role, backend_only=backend_only))
             self.documents[key] = found
             while len(self.documents) > self.max_documents:
                 self.documents.popitem(last=False)
@@ -179,8 +184,10 @@ class QueryEngine:
 
     # -- plans -------------------------------------------------------------------------
 
-    def prepare(self, request: GraphQLRequest, role: str, *, subscriptions: bool = False) -> Prepared:
-        doc = self.document(request, role, subscriptions=subscriptions)
+    def prepare(
+        self, request: GraphQLRequest, role: str, *, subscriptions: bool = False, backend_only: bool = False
+    ) -> Prepared:
+        doc = self.document(request, role, subscriptions=subscriptions, backend_only=backend_only)
         variables = self.coerce(doc, request.variables)
         plan = None
         if doc.opened is not None:

@@ -89,7 +89,7 @@ def _table_computed_fields(fields: Mapping[str, ComputedFieldInfo]) -> frozenset
     return frozenset(name for name, cf in fields.items() if cf.function.return_table is not None)
 
 
-def select_view(role: str, cache: SchemaCache) -> RoleView:
+def select_view(role: str, cache: SchemaCache, *, backend_only: bool = False) -> RoleView:
     """The view of a role from its select permissions (inherited roles combined, see
     ``livegres.permissions.rules``).
 
@@ -114,7 +114,10 @@ def select_view(role: str, cache: SchemaCache) -> RoleView:
             ),
         )
     functions = frozenset(name for name, fn in cache.functions.items() if fn.function.return_table in tables)
-    tables = {name: with_mutations(view, cache, cache.tables[name], role) for name, view in tables.items()}
+    tables = {
+        name: with_mutations(view, cache, cache.tables[name], role, backend_only=backend_only)
+        for name, view in tables.items()
+    }
     return RoleView(role, MappingProxyType(tables), functions)
 
 
