@@ -44,6 +44,20 @@ def unexpected(internal: Any = None) -> QueryError:
     return QueryError("unexpected", "database query error", status=500, internal=internal)
 
 
+def json_kind(value: Any) -> str:
+    """The name Hasura's (Aeson's) errors give a JSON value's kind: ``Null``, ``Boolean``,
+    ``Number``, ``String``, ``Array`` or ``Object``."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Number"
+    if isinstance(value, str):
+        return "String"
+    return "Array" if isinstance(value, list) else "Object"
+
+
 def json_path(*parts: str | int) -> str:
     """Hasura's JSONPath text: ``$.args[0]['odd key']``."""
     out = "$"

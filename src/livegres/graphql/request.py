@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from livegres.errors import QueryError
+from livegres.errors import QueryError, json_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class GraphQLRequest:
 def parse_request(body: Any) -> GraphQLRequest:
     """One request object, checked as Hasura does (``parse-failed`` at ``$.<key>``)."""
     if not isinstance(body, dict):
-        raise QueryError("parse-failed", "expected Object, but encountered " + _kind(body), path="$")
+        raise QueryError("parse-failed", "expected Object, but encountered " + json_kind(body), path="$")
     extensions = body.get("extensions")
     if isinstance(extensions, dict) and "persistedQuery" in extensions:
         raise QueryError("not-supported", "Automatic Persisted Queries is not enabled", path="$")
@@ -26,25 +26,11 @@ def parse_request(body: Any) -> GraphQLRequest:
     if query is None:
         raise QueryError("parse-failed", 'the key "query" was not present', path="$")
     if not isinstance(query, str):
-        raise QueryError("parse-failed", "expected String, but encountered " + _kind(query), path="$.query")
+        raise QueryError("parse-failed", "expected String, but encountered " + json_kind(query), path="$.query")
     variables = body.get("variables")
     if variables is not None and not isinstance(variables, dict):
-        raise QueryError("parse-failed", "expected Object, but encountered " + _kind(variables), path="$.variables")
+        raise QueryError("parse-failed", "expected Object, but encountered " + json_kind(variables), path="$.variables")
     name = body.get("operationName")
     if name is not None and not isinstance(name, str):
-        raise QueryError("parse-failed", "expected String, but encountered " + _kind(name), path="$.operationName")
+        raise QueryError("parse-failed", "expected String, but encountered " + json_kind(name), path="$.operationName")
     return GraphQLRequest(query, variables, name or None)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, str):
-        return "String"
-    if isinstance(value, list):
-        return "Array"
-    return "Object"

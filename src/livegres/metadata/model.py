@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, cast
 
-from livegres.errors import QueryError, json_path
+from livegres.errors import QueryError, json_kind, json_path
 
 Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
 JsonObject: TypeAlias = "dict[str, Json]"
@@ -928,20 +928,8 @@ def _fail(path: Path, message: str) -> NoReturn:
     raise QueryError("parse-failed", message, path=json_path(*path))
 
 
-def _kind(value: Json) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, str):
-        return "String"
-    return "Array" if isinstance(value, list) else "Object"
-
-
 def _mismatch(path: Path, name: str, expected: str, value: Json) -> NoReturn:
-    _fail(path, f"parsing {name} failed, expected {expected}, but encountered {_kind(value)}")
+    _fail(path, f"parsing {name} failed, expected {expected}, but encountered {json_kind(value)}")
 
 
 def _haskell_show(text: str) -> str:
@@ -1249,7 +1237,7 @@ def _relationship(value: Json, path: Path, *, array: bool) -> Relationship:
         rel_def = "Hasura.RQL.Types.Relationships.Local.RelDef"
         _fail(
             path,
-            f"When parsing the constructor RelDef of type {rel_def} expected Object but got {_kind(value)}.",
+            f"When parsing the constructor RelDef of type {rel_def} expected Object but got {json_kind(value)}.",
         )
     for key in ("name", "using"):
         if key not in value:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import asyncpg
 
 from livegres import catalog as cat
-from livegres.errors import QueryError, json_path
+from livegres.errors import QueryError, json_kind, json_path
 from livegres.metadata import model as m
 from livegres.metadata.resolve import SchemaCache, resolve
 
@@ -81,7 +81,7 @@ class Context:
 
     def obj(self, args: Json, *sub: str | int) -> dict[str, Any]:
         if not isinstance(args, dict):
-            kind = _kind(args)
+            kind = json_kind(args)
             raise self.parse_error(f"parsing Object failed, expected Object, but encountered {kind}", *sub)
         return args
 
@@ -92,7 +92,7 @@ class Context:
 
     def string(self, value: Any, *sub: str | int) -> str:
         if not isinstance(value, str):
-            raise self.parse_error(f"parsing Text failed, expected String, but encountered {_kind(value)}", *sub)
+            raise self.parse_error(f"parsing Text failed, expected String, but encountered {json_kind(value)}", *sub)
         return value
 
     def boolean(self, args: dict[str, Any], key: str, default: bool, *sub: str | int) -> bool:
@@ -100,7 +100,8 @@ class Context:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise self.parse_error(f"parsing Bool failed, expected Boolean, but encountered {_kind(value)}", *sub, key)
+            found = json_kind(value)
+            raise self.parse_error(f"parsing Bool failed, expected Boolean, but encountered {found}", *sub, key)
         return value
 
     def table_name(self, value: Any, *sub: str | int) -> m.QualifiedName:
@@ -111,22 +112,11 @@ class Context:
             name = self.string(self.required(value, "name", *sub), *sub, "name")
             schema = value.get("schema", m.PUBLIC)
             return m.QualifiedName(self.string(schema, *sub, "schema"), name)
-        raise self.parse_error(f"parsing QualifiedObject failed, expected Object, but encountered {_kind(value)}", *sub)
+        found = json_kind(value)
+        raise self.parse_error(f"parsing QualifiedObject failed, expected Object, but encountered {found}", *sub)
 
     def source_name(self, args: dict[str, Any]) -> str:
         return self.string(args.get("source", m.DEFAULT_SOURCE), "source")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, str):
-        return "String"
-    return "Array" if isinstance(value, list) else "Object"
 
 
 @dataclass(frozen=True)

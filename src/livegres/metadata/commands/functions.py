@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from livegres import catalog as cat
-from livegres.errors import QueryError
+from livegres.errors import QueryError, json_kind
 from livegres.metadata import model as m
 from livegres.metadata.commands.base import SUCCESS, Context, command
 from livegres.metadata.commands.dependencies import Dependent
@@ -219,7 +219,7 @@ async def _track(ctx: Context, source_name: str, tracked: m.TrackedFunction) -> 
 def _track_v2_args(ctx: Context, args: Any) -> tuple[str, m.TrackedFunction]:
     """Hasura's ``TrackFunctionV2``: ``{source?, function, configuration?, comment?}``."""
     if not isinstance(args, dict):
-        kind = m._kind(args)
+        kind = json_kind(args)
         raise ctx.parse_error(f"parsing TrackFunctionV2 failed, expected Object, but encountered {kind}")
     source = ctx.source_name(args)
     function = m._qualified(ctx.required(args, "function"), (*ctx.parse_path, "function"))

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from livegres import catalog as cat
-from livegres.errors import QueryError, json_path
+from livegres.errors import QueryError, json_kind, json_path
 from livegres.metadata import model as m
 from livegres.metadata.commands.base import SUCCESS, Context, command
 from livegres.metadata.resolve import SchemaCache, TableInfo, qn, text
@@ -139,18 +139,6 @@ class _Invalid(Exception):
         self.message = message
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, str):
-        return "String"
-    return "Array" if isinstance(value, list) else "Object"
-
-
 def _table_info(cache: SchemaCache, table: m.QualifiedName | cat.QualifiedName) -> TableInfo:
     """``askFieldInfoMapSource``: the tracked (and consistent) table, or Hasura's error."""
     info = cache.tables.get(cat.QualifiedName(table.schema, table.name))
@@ -159,7 +147,7 @@ def _table_info(cache: SchemaCache, table: m.QualifiedName | cat.QualifiedName) 
     return info
 
 
-def _field_kind(info: TableInfo, name: str) -> str | None:
+def _fieldjson_kind(info: TableInfo, name: str) -> str | None:
     """What ``name`` is on the table: a column, relationship, computed field... or None."""
     if name in info.table.columns:
         return "column"
@@ -178,7 +166,7 @@ def _column_type(info: TableInfo, name: str, hint: str) -> str:
     column = info.table.columns.get(name)
     if column is not None:
         return type_name(column.type)
-    kind = _field_kind(info, name)
+    kind = _fieldjson_kind(info, name)
     if kind is None:
         raise _Invalid(f'column "{name}" does not exist')
     raise _Invalid(f'expecting a database column; but, "{name}" is a {kind}; {hint}')
@@ -228,7 +216,7 @@ def _check_field(cache: SchemaCache, root: TableInfo, current: TableInfo, name: 
         else:
             _check_operations(root, current, name, type_name(computed.function.return_type), value)
         return
-    if _field_kind(current, name) == "remote relationship":
+    if _fieldjson_kind(current, name) == "remote relationship":
         raise _Invalid("remote field unsupported")
     raise _Invalid(f'"{name}" does not exist')
 
@@ -244,17 +232,17 @@ def _check_operations(root: TableInfo, current: TableInfo, column: str, column_t
             _check_cast(root, current, column, column_type, operand)
         elif name in _ARRAY_OPERANDS:
             if not isinstance(operand, list) and not is_session_variable(operand):
-                raise _Invalid(f"parsing [] failed, expected Array, but encountered {_kind(operand)}")
+                raise _Invalid(f"parsing [] failed, expected Array, but encountered {json_kind(operand)}")
         elif name == "is_null":
             if not isinstance(operand, bool):
-                raise _Invalid(f"parsing Bool failed, expected Boolean, but encountered {_kind(operand)}")
+                raise _Invalid(f"parsing Bool failed, expected Boolean, but encountered {json_kind(operand)}")
         elif name in _COLUMN_COMPARISONS:
             _check_compared_column(root, current, column, column_type, operand)
 
 
 def _check_cast(root: TableInfo, current: TableInfo, column: str, column_type: str, operand: Any) -> None:
     if not isinstance(operand, dict):
-        raise _Invalid(f"parsing HashMap failed, expected Object, but encountered {_kind(operand)}")
+        raise _Invalid(f"parsing HashMap failed, expected Object, but encountered {json_kind(operand)}")
     for target, operations in operand.items():
         target_type: str = _TYPE_NAMES.get(str(target), str(target))
         if (column_type, target_type) not in _VALID_CASTS:
@@ -277,7 +265,7 @@ def _check_compared_column(root: TableInfo, current: TableInfo, column: str, col
     elif not isinstance(operand, str):
         raise _Invalid("a boolean expression JSON must be either a string or an array")
     if not isinstance(name, str):
-        raise _Invalid(f"parsing Text failed, expected String, but encountered {_kind(name)}")
+        raise _Invalid(f"parsing Text failed, expected String, but encountered {json_kind(name)}")
     other_type = _column_type(table, name, "column operators can only compare postgres columns")
     if other_type != column_type:
         raise _Invalid(
@@ -328,7 +316,7 @@ def _check_computed_fields(info: TableInfo, names: tuple[str, ...]) -> None:
     for name in names:
         computed = info.computed_fields.get(name)
         if computed is None:
-            kind = _field_kind(info, name)
+            kind = _fieldjson_kind(info, name)
             if kind is None:
                 raise _Invalid(f'computed field "{name}" does not exist')
             raise _Invalid(f'expecting a computed field; but, "{name}" is a {kind}')
