@@ -185,9 +185,12 @@ def plan_tables(
         columns = _columns(cache, info, table_view, enum_values)
         plans[name] = TablePlan(name, gql, info, table_view, columns, [], [])
     for plan in plans.values():
+        if not plan.view.selectable:
+            continue  # insert-only: no object type, so nothing to reach through it
         taken = {c.name for c in plan.columns}
         for rel in plan.info.relationships.values():
-            if rel.remote_table not in plans or not valid_name(rel.name) or rel.name in taken:
+            remote = plans.get(rel.remote_table)
+            if remote is None or not remote.view.selectable or not valid_name(rel.name) or rel.name in taken:
                 continue
             taken.add(rel.name)
             nullable = rel.kind == "array" or _object_nullable(plan.info, rel)
@@ -196,7 +199,9 @@ def plan_tables(
             if cf.name not in plan.view.computed_fields or not valid_name(cf.name) or cf.name in taken:
                 continue
             planned = _computed_field(cf)
-            if planned.returns_table is not None and planned.returns_table not in plans:
+            if planned.returns_table is not None and (
+                planned.returns_table not in plans or not plans[planned.returns_table].view.selectable
+            ):
                 continue
             if planned.returns_table is None and (planned.scalar is None or not valid_name(planned.scalar.name)):
                 continue

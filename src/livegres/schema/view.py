@@ -47,6 +47,9 @@ class TableView:
     update_columns: frozenset[str] | None = None
     """Columns the role may update (presets excluded); None: no update permission."""
     delete: bool = False
+    selectable: bool = True
+    """False for a table the role may insert into but not select from (Hasura offers
+    ``insert_<t>`` answering ``affected_rows`` only)."""
 
     def allows_query_root(self, key: str) -> bool:
         return self.query_root_fields is None or key in self.query_root_fields
@@ -118,6 +121,19 @@ def select_view(role: str, cache: SchemaCache, *, backend_only: bool = False) ->
         name: with_mutations(view, cache, cache.tables[name], role, backend_only=backend_only)
         for name, view in tables.items()
     }
+    for name, info in cache.tables.items():
+        if name in tables:
+            continue
+        hidden = TableView(
+            columns=frozenset(),
+            allow_aggregations=False,
+            query_root_fields=frozenset(),
+            subscription_root_fields=frozenset(),
+            selectable=False,
+        )
+        insert_only = replace(with_mutations(hidden, cache, info, role, backend_only=backend_only), delete=False)
+        if insert_only.insert_columns:
+            tables[name] = replace(insert_only, update_columns=None)
     return RoleView(role, MappingProxyType(tables), functions)
 
 

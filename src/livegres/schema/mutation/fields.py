@@ -111,26 +111,27 @@ def _updatable(plan: TablePlan) -> list[ColumnPlan]:
 
 
 def mutation_response(ctx: Context, plan: TablePlan) -> GraphQLObjectType:
+    """``affected_rows`` and ``returning`` (not for a table the role may not select from)."""
     name = f"{plan.gql}_mutation_response"
-    refs: dict[str, lk.FieldRef] = {
-        "affected_rows": lk.MutationResponse(plan.name, "affected_rows"),
-        "returning": lk.MutationResponse(plan.name, "returning"),
-    }
-    ctx.reg.note_type(name, lk.TypeRef(plan.name, "mutation"))
-    return ctx.reg.object(
-        name,
-        lambda: {
+    refs: dict[str, lk.FieldRef] = {"affected_rows": lk.MutationResponse(plan.name, "affected_rows")}
+    if plan.view.selectable:
+        refs["returning"] = lk.MutationResponse(plan.name, "returning")
+
+    def fields() -> dict[str, GraphQLField]:
+        out = {
             "affected_rows": GraphQLField(
                 GraphQLNonNull(GraphQLInt), description="number of rows affected by the mutation"
-            ),
-            "returning": GraphQLField(
+            )
+        }
+        if plan.view.selectable:
+            out["returning"] = GraphQLField(
                 GraphQLNonNull(GraphQLList(GraphQLNonNull(objects.table_object(ctx, plan)))),
                 description="data from the rows affected by the mutation",
-            ),
-        },
-        f'response of any mutation on the table "{plan.text}"',
-        refs,
-    )
+            )
+        return out
+
+    ctx.reg.note_type(name, lk.TypeRef(plan.name, "mutation"))
+    return ctx.reg.object(name, fields, f'response of any mutation on the table "{plan.text}"', refs)
 
 
 # -- insert -----------------------------------------------------------------------------
@@ -315,6 +316,13 @@ def table_mutations(ctx: Context, plan: TablePlan) -> RootFields:
             made.description = description
             out[name] = (made, lk.MutationRoot(key, plan.name))
 
+    if not view.selectable:
+        # insert-only: insert_<t> answering affected_rows, no upsert, no single-row field
+        if view.insert_columns is not None and _insertable(plan):
+            rows = GraphQLNonNull(GraphQLList(GraphQLNonNull(insert_input(ctx, plan))))
+            args = {"objects": GraphQLArgument(rows, description="the rows to be inserted")}
+            add("insert", f"insert_{plan.gql}", GraphQLField(mutation_response(ctx, plan), args=args))
+        return out
     if not plan.columns and not plan.relationships and not plan.computed_fields:
         return out  # no object type to answer with
     row = objects.table_object(ctx, plan)
