@@ -186,6 +186,15 @@ OPTIONS: tuple[Option, ...] = (
         "BOOL",
     ),
     Option(
+        "admin_internal_errors",
+        "--admin-internal-errors",
+        ("HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS",),
+        _parse_bool,
+        True,
+        "include internal error details (the PostgreSQL error) in error responses to admin requests",
+        "BOOL",
+    ),
+    Option(
         "pg_connections",
         "--pg-connections",
         ("HASURA_GRAPHQL_PG_CONNECTIONS",),
@@ -454,6 +463,7 @@ class Settings:
     enable_console: bool = False
     log_level: str = "info"
     dev_mode: bool = False
+    admin_internal_errors: bool = True
     pg_connections: int = 50
     data_dir: str = "./livegres-data"
     db_connect_timeout: float = 60.0

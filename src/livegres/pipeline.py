@@ -87,13 +87,21 @@ class Outcome:
 
 
 class Pipeline:
-    def __init__(self, engine: QueryEngine, pool: asyncpg.Pool, *, dev_mode: bool = False) -> None:
+    def __init__(
+        self,
+        engine: QueryEngine,
+        pool: asyncpg.Pool,
+        *,
+        dev_mode: bool = False,
+        admin_internal_errors: bool = True,
+    ) -> None:
         self.engine = engine
         self.pool = pool
         self.dev_mode = dev_mode
+        self.admin_internal_errors = admin_internal_errors
 
     def include_internal(self, session: Session) -> bool:
-        return self.dev_mode or session.is_admin
+        return self.dev_mode or (self.admin_internal_errors and session.is_admin)
 
     async def run(self, body: Any, session: Session, *, mutations: bool = True) -> Outcome:
         """One request object (already JSON-decoded). ``mutations=False`` refuses mutations: for

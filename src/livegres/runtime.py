@@ -99,7 +99,12 @@ class Runtime:
             await self._metadata.load()
             await self._schema_changed(self._metadata.current)
             self._metadata.listeners.append(self._schema_changed)
-            self._pipeline = Pipeline(self.engine, self.pool, dev_mode=self.settings.dev_mode)
+            self._pipeline = Pipeline(
+                self.engine,
+                self.pool,
+                dev_mode=self.settings.dev_mode,
+                admin_internal_errors=self.settings.admin_internal_errors,
+            )
             await self._start_live()
             self._metadata.watch(self.settings.metadata_poll_interval / 1000)
             await self._start_events()
