@@ -53,6 +53,11 @@ def setup_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+def enabled(level: str) -> bool:
+    """Whether a line of this level would be written (to skip building one that would not)."""
+    return logger.isEnabledFor(_LEVELS[level])
+
+
 def log(level: str, log_type: str, detail: Any) -> None:
     """Write one structured line: ``log("info", "http-log", {...})``."""
     logger.log(_LEVELS[level], "%s", log_type, extra={"log_type": log_type, "detail": detail})

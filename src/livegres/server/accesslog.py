@@ -42,24 +42,30 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            client = scope.get("client")
-            path = scope.get("path", "")
-            query = scope.get("query_string", b"")
-            log.log(
-                "info",
-                "http-log",
-                {
-                    "request_id": request_id,
-                    "operation": {
-                        "query_execution_time": round(time.perf_counter() - started, 6),
-                        "response_size": sent,
-                    },
-                    "http_info": {
-                        "status": status,
-                        "http_version": scope.get("http_version", ""),
-                        "url": path + ("?" + query.decode("latin-1") if query else ""),
-                        "ip": client[0] if client else None,
-                        "method": scope.get("method", ""),
-                    },
-                },
-            )
+            if log.enabled("info"):
+                _write(scope, request_id, started, status, sent)
+
+
+def _write(scope: Scope, request_id: str, started: float, status: int, sent: int) -> None:
+    """The request's ``http-log`` line."""
+    client = scope.get("client")
+    path = scope.get("path", "")
+    query = scope.get("query_string", b"")
+    log.log(
+        "info",
+        "http-log",
+        {
+            "request_id": request_id,
+            "operation": {
+                "query_execution_time": round(time.perf_counter() - started, 6),
+                "response_size": sent,
+            },
+            "http_info": {
+                "status": status,
+                "http_version": scope.get("http_version", ""),
+                "url": path + ("?" + query.decode("latin-1") if query else ""),
+                "ip": client[0] if client else None,
+                "method": scope.get("method", ""),
+            },
+        },
+    )
