@@ -23,6 +23,7 @@ from livegres import catalog as cat
 from livegres.events.filters import FilterError, compile_filter
 from livegres.metadata import model as m
 from livegres.metadata.resolve import SchemaCache, qn
+from livegres.sql.fragment import quote_literal
 
 _SYNC_LOCK = 0x6C657674  # "levt": one trigger sync at a time
 _PREFIX = "notify_hasura_"
@@ -38,10 +39,9 @@ def quote_ident(name: str) -> str:
 
 
 def literal(value: str) -> str:
-    """A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1)."""
-    if "\x00" in value:
-        raise ValueError("string contains NUL")
-    return "'" + value.replace("'", "''") + "'"
+    """A SQL string literal, safe in a function body whatever the session that compiles it
+    has ``standard_conforming_strings`` set to."""
+    return quote_literal(value)
 
 
 def function_name(trigger: str, op: str) -> str:

@@ -27,6 +27,9 @@ MAX_LOGGED_BODY = 64 * 1024
 """Characters of a response body kept in the invocation log (the rest is not read)."""
 CLIENT_ERROR_STATUS = 1000
 
+FALLBACK_TIMEOUT = 60.0
+"""Seconds allowed to a webhook whose configured timeout is not positive."""
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -131,7 +134,9 @@ async def post(client: aiohttp.ClientSession, target: Target, payload: Any) -> A
             target.url,
             data=body,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=target.timeout),
+            # a zero or negative timeout would mean none at all: a hung webhook would hold its
+            # event (and an HTTP slot) for good
+            timeout=aiohttp.ClientTimeout(total=target.timeout if target.timeout > 0 else FALLBACK_TIMEOUT),
             allow_redirects=True,
             max_redirects=10,
         ) as response:
@@ -150,7 +155,7 @@ async def post(client: aiohttp.ClientSession, target: Target, payload: Any) -> A
             data = {
                 "size": size,
                 "body": text,
-                "headers": [{"name": k, "value": v} for k, v in response.headers.items()],
+                "headers": [{"name": _text(k), "value": _text(v)} for k, v in response.headers.items()],
                 "status": response.status,
             }
             ok = 200 <= response.status < 300
@@ -167,6 +172,12 @@ async def post(client: aiohttp.ClientSession, target: Target, payload: Any) -> A
         return Attempt(False, CLIENT_ERROR_STATUS, request, _client_error(f"connection failed: {exc}"))
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         return Attempt(False, CLIENT_ERROR_STATUS, request, _client_error(f"{type(exc).__name__}: {exc}"))
+
+
+def _text(value: str) -> str:
+    """Header text as valid UTF-8: the HTTP client keeps undecodable bytes as surrogates,
+    which JSON cannot hold."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _client_error(message: str) -> dict[str, Any]:

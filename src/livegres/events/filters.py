@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from livegres import catalog as cat
+from livegres.sql.fragment import quote_literal
 
 
 class FilterError(ValueError):
@@ -48,7 +49,7 @@ def _literal(value: Any, column: cat.Column) -> str:
         raw = orjson.dumps(value).decode()
     if "\x00" in raw:
         raise FilterError("a value contains NUL")
-    return "CAST('" + raw.replace("'", "''") + "' AS " + column.type_text + ")"
+    return "CAST(" + quote_literal(raw) + " AS " + column.type_text + ")"
 
 
 def compile_filter(expression: Any, table: cat.Table, op: str) -> str:
@@ -98,7 +99,9 @@ def _column(condition: Any, column: cat.Column, row: str, path: str) -> str:
         elif operator in _LIKE:
             if not isinstance(value, str):
                 raise FilterError(f"{path}.{operator}: expected a string")
-            pattern = "'" + value.replace("'", "''") + "'"
+            if "\x00" in value:
+                raise FilterError(f"{path}.{operator}: the pattern contains NUL")
+            pattern = quote_literal(value)
             parts.append(f"coalesce({ref}::text {_LIKE[operator]} {pattern}, false)")
         elif operator in ("_in", "_nin"):
             if not isinstance(value, list):

@@ -94,6 +94,9 @@ INSERT INTO hdb_catalog.event_invocation_logs (trigger_name, event_id, status, r
 SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[], $5::json[])
 """
 
+MAX_RETRY_DELAY = 7 * 24 * 3600.0
+"""Retries are never scheduled further out than a week (a huge ``interval_sec`` would not fit a timestamp)."""
+
 
 @dataclass(slots=True)
 class Outcome:
@@ -295,6 +298,7 @@ class EventWorker:
             outcome.error = True
         else:
             delay = attempt.retry_after if attempt.retry_after is not None else float(conf.interval_sec)
+            delay = min(max(delay, 0.0), MAX_RETRY_DELAY)
             outcome.delay = delay
             # (a little after: the retry time is counted from when the result is written)
             asyncio.get_running_loop().call_later(delay + 0.05, self._wake.set)
@@ -310,6 +314,8 @@ class EventWorker:
                 batch.append(self._results.get_nowait())
             try:
                 await self._write(batch)
+            except Exception as exc:  # never let one bad batch stop all recording
+                log.error("could not record event results", error=repr(exc), events=len(batch))
             finally:
                 for _ in batch:
                     self._results.task_done()

@@ -55,6 +55,18 @@ def join(items: Iterable[Sql], sep: str) -> Sql:
     return Sql(tuple(out))
 
 
+def quote_literal(value: str) -> str:
+    """A string literal read the same whatever ``standard_conforming_strings`` is (as
+    PostgreSQL's ``quote_literal``: ``E'...'`` with backslashes doubled when there are any).
+    Only for SQL that cannot take parameters (trigger function bodies, DDL)."""
+    if "\x00" in value:
+        raise ValueError("string contains NUL")
+    quoted = value.replace("'", "''")
+    if "\\" in value:
+        return "E'" + quoted.replace("\\", "\\\\") + "'"
+    return "'" + quoted + "'"
+
+
 def quote_ident(name: str) -> str:
     """The one identifier quoting function."""
     if "\x00" in name:
