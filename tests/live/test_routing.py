@@ -221,3 +221,59 @@ async def test_permission_filter_through_relationship_refreshes(
         assert (await _get(sink)).body == b'{"data":{"author":[{"id":2}]}}'
     finally:
         live.unsubscribe(sub)
+
+
+ADMIN = Session("admin", {"x-hasura-role": "admin"})
+
+
+async def test_one_cohorts_failing_value_does_not_end_its_neighbours(
+    blog_runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    """A value that only fails on some data (a regex that is invalid once a row reaches it)
+    ends its own subscription, not the others sharing the query."""
+    live = blog_runtime.live
+    query = (
+        "subscription ($ids: [Int!]!, $re: String!) "
+        "{ article(where: {_and: [{id: {_in: $ids}}, {title: {_regex: $re}}]}, order_by: {id: asc}) { id title } }"
+    )
+    good, bad = Sink(), Sink()
+    a = await live.subscribe(GraphQLRequest(query, {"ids": [1], "re": "article"}), ADMIN, good)
+    b = await live.subscribe(GraphQLRequest(query, {"ids": [1000], "re": "("}), ADMIN, bad)
+    try:
+        assert (await _get(good)).kind == "data"
+        assert (await _get(bad)).kind == "data"  # no row 1000 yet: nothing evaluates the regex
+        await db.execute("INSERT INTO article (id, title, author_id) VALUES (1000, 'late', 1)")
+        await db.execute("UPDATE article SET title = 'article one' WHERE id = 1")
+        assert (await _get(bad, 5.0)).kind == "error"
+        pushed = await _get(good, 5.0)
+        assert pushed.kind == "data" and b"article one" in pushed.body
+    finally:
+        live.unsubscribe(a)
+        live.unsubscribe(b)
+        await db.execute("DELETE FROM article WHERE id = 1000")
+
+
+async def test_function_subscription_sees_changes_to_the_tables_the_function_reads(
+    blog_runtime: Runtime, client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    sql = """CREATE OR REPLACE FUNCTION articles_by_author_name(pattern text) RETURNS SETOF article AS $$
+      SELECT a.* FROM article a JOIN author w ON w.id = a.author_id WHERE w.name LIKE pattern
+    $$ LANGUAGE sql STABLE"""
+    reply = await client.post("/v2/query", json={"type": "run_sql", "args": {"sql": sql}})
+    assert reply.status_code == 200, reply.text
+    body = {"type": "pg_track_function", "args": {"function": "articles_by_author_name"}}
+    reply = await client.post("/v1/metadata", json=body)
+    assert reply.status_code == 200, reply.text
+    live = blog_runtime.live
+    sink = Sink()
+    query = 'subscription { articles_by_author_name(args: {pattern: "author 2"}, order_by: {id: asc}) { id } }'
+    sub = await live.subscribe(GraphQLRequest(query), ADMIN, sink)
+    try:
+        first = await _get(sink)
+        assert first.kind == "data" and first.body != b'{"data":{"articles_by_author_name":[]}}'
+        await db.execute("UPDATE author SET name = 'renamed' WHERE id = 2")  # only author changes
+        changed = await _get(sink, 5.0)
+        assert changed.body == b'{"data":{"articles_by_author_name":[]}}'
+    finally:
+        live.unsubscribe(sub)
+        await db.execute("UPDATE author SET name = 'author 2' WHERE id = 2")

@@ -73,12 +73,16 @@ class _Walker:
             self.aggregate(field)
 
     def select(self, sel: s.Select) -> None:
+        if sel.source is not None:
+            self.opaque = True  # a function reads tables of its own
         self.tables[sel.table] += 1
         self.args(sel.args)
         self.boolexp(sel.permission.filter)
         self.fields(sel.fields)
 
     def aggregate(self, sel: s.AggregateSelect) -> None:
+        if sel.source is not None:
+            self.opaque = True
         self.tables[sel.table] += 1
         self.args(sel.args)
         self.boolexp(sel.permission.filter)
@@ -109,6 +113,8 @@ class _Walker:
         elif isinstance(target, s.AggregateOrder):
             self.tables[target.table] += 1
             self.boolexp(target.filter)
+        elif isinstance(target, s.ComputedFieldOrder):
+            self.opaque = True
 
     def boolexp(self, e: b.BoolExp | None) -> None:
         if e is None:
@@ -124,7 +130,9 @@ class _Walker:
         elif isinstance(e, b.AggregatePredicate):
             self.tables[e.table] += 1
             self.boolexp(e.filter)
-        elif not isinstance(e, b.BoolTrue | b.ColumnComparison | b.ColumnToColumn):
+        elif isinstance(e, b.Unredacted):
+            self.boolexp(e.item)
+        elif not isinstance(e, b.BoolTrue | b.ColumnComparison | b.ColumnToColumn | b.SpatialComparison):
             self.opaque = True
 
 
@@ -138,11 +146,19 @@ def _conjuncts(e: b.BoolExp | None) -> Iterable[b.BoolExp]:
         yield e
 
 
-def tables_read(operation: ir.Operation | None) -> set[QualifiedName]:
+def _walk(operation: ir.Operation) -> _Walker:
     walker = _Walker()
-    for _, root in operation.fields if operation is not None else ():
+    for _, root in operation.fields:
         walker.root(root)
-    return set(walker.tables)
+    # an inherited role's redaction conditions read tables too (through relationships)
+    for _, conditions in operation.redactions:
+        for _, condition in conditions:
+            walker.boolexp(condition)
+    return walker
+
+
+def tables_read(operation: ir.Operation | None) -> set[QualifiedName]:
+    return set(_walk(operation).tables) if operation is not None else set()
 
 
 def dependencies(
@@ -154,9 +170,7 @@ def dependencies(
     columns the change feed reports (name -> type name)."""
     if operation is None or compiled is None:
         return Dependencies(frozenset())
-    walker = _Walker()
-    for _, root in operation.fields:
-        walker.root(root)
+    walker = _walk(operation)
     slots = {p.key(): i for i, p in enumerate(compiled.params)}
     pins: dict[QualifiedName, Pin] = {}
     for _, root in operation.fields:

@@ -203,7 +203,8 @@ class Poller:
                 wait = self._last_full + self.min_full_interval - time.monotonic()
                 if wait > 0 and not joining:
                     await asyncio.sleep(wait)
-                targets = [c for c in self.cohorts.values() if c not in joining]
+                # (cohorts that joined during the sleep get their first run next time)
+                targets = [c for c in self.cohorts.values() if c not in joining and c not in self.joining]
                 self._last_full = time.monotonic()
             else:
                 targets = [c for c in self.dirty if c not in joining]
@@ -252,8 +253,16 @@ class Poller:
         self.stats.refreshes += 1
         for start in range(0, len(cohorts), self.batch_size):
             batch = [c for c in cohorts[start : start + self.batch_size] if c.values in self.cohorts]
-            if batch:
+            if not batch:
+                continue
+            try:
                 self._deliver(await self._fetch(batch))
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, _UNAVAILABLE):
+                    raise
+                # A value that only fails on some data (a bad regex meeting a new row): run
+                # the batch's cohorts one by one, so only the failing one gets the error.
+                await self._one_by_one(batch)
 
     async def _first(self, cohorts: Sequence[Cohort]) -> None:
         for start in range(0, len(cohorts), self.batch_size):
@@ -265,15 +274,20 @@ class Poller:
             except asyncpg.PostgresError as exc:
                 if isinstance(exc, _UNAVAILABLE):
                     raise
-                rows = []
-                for cohort in batch:
-                    try:
-                        rows.extend(await self._fetch([cohort]))
-                    except asyncpg.PostgresError as error:
-                        if isinstance(error, _UNAVAILABLE):
-                            raise
-                        self._fail([cohort], database_error(error))
+                await self._one_by_one(batch)
+                continue
             self._deliver(rows)
+
+    async def _one_by_one(self, batch: Sequence[Cohort]) -> None:
+        rows: list[tuple[int, bytes | str | None]] = []
+        for cohort in batch:
+            try:
+                rows.extend(await self._fetch([cohort]))
+            except asyncpg.PostgresError as error:
+                if isinstance(error, _UNAVAILABLE):
+                    raise
+                self._fail([cohort], database_error(error))
+        self._deliver(rows)
 
     def _deliver(self, rows: Iterable[tuple[int, bytes | str | None]]) -> None:
         for cohort_id, text in rows:

@@ -46,7 +46,9 @@ Mode = Literal["push", "poll"]
 
 _UNEXPECTED = QueryError("unexpected", "internal error", status=500)
 
-_FEED_KINDS = frozenset({cat.TableKind.TABLE, cat.TableKind.PARTITIONED_TABLE})
+# A partitioned table is polled: writes that target a partition directly do not fire the
+# parent's statement triggers.
+_FEED_KINDS = frozenset({cat.TableKind.TABLE})
 
 
 @dataclass(frozen=True, slots=True)
