@@ -85,3 +85,34 @@ async def test_slow_stream_consumer_loses_no_batch(events: Runtime) -> None:
         assert sink.replaced == 0
     finally:
         events.live.unsubscribe(sub)
+
+
+async def test_stream_is_planned_again_when_the_metadata_changes(
+    events: Runtime, client: httpx.AsyncClient, database_url: str
+) -> None:
+    """A stream whose role loses its select permission stops with an error instead of going on
+    reading with the permission it started with."""
+    permission = {"columns": ["id", "kind"], "filter": {"kind": {"_eq": "odd"}}}
+    args = {"table": "event", "role": "reader", "permission": permission}
+    reply = await client.post("/v1/metadata", json={"type": "pg_create_select_permission", "args": args})
+    assert reply.status_code == 200, reply.text
+    reader = Session("reader", {"x-hasura-role": "reader"})
+    sink = Sink()
+    query = "subscription { s: event_stream(batch_size: 100, cursor: {initial_value: {id: 0}}) { id kind } }"
+    sub = await events.live.subscribe(GraphQLRequest(query), reader, sink)
+    try:
+        assert {r["kind"] for r in await _rows(sink)} == {"odd"}
+        drop = {"type": "pg_drop_select_permission", "args": {"table": "event", "role": "reader"}}
+        reply = await client.post("/v1/metadata", json=drop)
+        assert reply.status_code == 200, reply.text
+        message = await asyncio.wait_for(sink.get(), 5)
+        assert message.kind == "error", message
+        db = await asyncpg.connect(database_url)
+        try:
+            await db.execute("INSERT INTO event (kind) VALUES ('odd')")
+        finally:
+            await db.close()
+        with pytest.raises(TimeoutError):  # nothing more after the error
+            await asyncio.wait_for(sink.get(), 0.5)
+    finally:
+        events.live.unsubscribe(sub)

@@ -85,6 +85,8 @@ class LiveQueries:
         self.pollers: dict[tuple[Any, ...], Poller] = {}
         self.by_table: dict[QualifiedName, set[Poller]] = {}
         self.subscriptions: set[Subscription] = set()
+        self.streams: set[Subscription] = set()
+        """Streaming subscriptions (their current step is an inner subscription)."""
         self.installer = feed.Installer(pool)
         self.listener = feed.Listener(database_url, self.on_change, self.on_feed_state)
         self.gate = asyncio.Semaphore(settings.concurrency)
@@ -129,11 +131,15 @@ class LiveQueries:
         self.subscriptions.add(sub)
         return sub
 
-    async def _start_stream(self, sub: Subscription, plan: StreamPlan) -> None:
-        inner = self._stream_step(sub, plan, plan.cursor)
+    async def _start_stream(self, sub: Subscription, plan: StreamPlan, cursor: Any = None) -> None:
+        """Start (or, after a metadata change, restart from ``cursor``) a streaming subscription."""
+        inner = self._stream_step(sub, plan, plan.cursor if cursor is None else cursor)
         await self._attach(inner)
+        sub.extra["plan"] = plan
+        sub.extra["inner"] = inner
         task = asyncio.get_running_loop().create_task(self._stream(sub, plan, inner))
         sub.extra["stream"] = task
+        self.streams.add(sub)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -161,6 +167,7 @@ class LiveQueries:
                     continue
                 await sub.sink.taken()
                 self._detach(inner)
+                sub.extra["cursor"] = cursor
                 inner = self._stream_step(sub, plan, cursor)
                 sub.extra["inner"] = inner
                 try:
@@ -175,6 +182,7 @@ class LiveQueries:
         """Stop at once: the subscriber leaves its cohort (and an empty poller stops)."""
         sub.closed = True
         self.subscriptions.discard(sub)
+        self.streams.discard(sub)
         self._detach(sub)
         task = sub.extra.get("stream")
         if task is not None:
@@ -313,9 +321,32 @@ class LiveQueries:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _restart_stream(self, sub: Subscription) -> None:
+        """A stream under new metadata: its step is planned again from the cursor it has
+        reached, so it never reads with permissions that no longer hold."""
+        task = sub.extra.get("stream")
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+            await asyncio.wait({task})
+        inner = sub.extra.get("inner")
+        if isinstance(inner, Subscription):
+            self._detach(inner)
+        self.streams.discard(sub)
+        try:
+            await self._start_stream(sub, sub.extra["plan"], sub.extra.get("cursor"))
+        except QueryError as exc:
+            sub.sink.put(Message("error", orjson.dumps([exc.to_graphql_json(False)])))
+        except Exception:
+            sub.sink.put(Message("error", orjson.dumps([_UNEXPECTED.to_graphql_json(False)])))
+
     async def _replan(self, only_unclosable: bool) -> None:
         """Plan every subscription again (with ``only_unclosable``: those whose transport has
         no connection to close on a metadata change, i.e. SSE and multipart streams)."""
+        for sub in list(self.streams):
+            if sub.closed:
+                self.streams.discard(sub)
+            elif not (only_unclosable and sub.extra.get("closable")):
+                await self._restart_stream(sub)
         for sub in list(self.subscriptions):
             if sub.closed or (only_unclosable and sub.extra.get("closable")):
                 continue
