@@ -146,3 +146,46 @@ async def test_sse_single_connection_mode(blog: LivegresProcess, database_url: s
             assert (await http.post("/v1/graphql", json=query, headers=token)).status_code == 202
             assert await anext(events) == ("next", '{"id":"q","payload":{"data":{"author":[{"id":1}]}}}')
             assert await anext(events) == ("complete", '{"id":"q"}')
+
+
+async def test_sse_subscription_ends_when_its_jwt_expires(database_url: str, tmp_path: Any) -> None:
+    from tests.auth.support import hasura_claims, mint
+
+    key = "k" * 32
+    env = {
+        "HASURA_GRAPHQL_ADMIN_SECRET": "s3cret",
+        "HASURA_GRAPHQL_JWT_SECRET": json.dumps({"type": "HS256", "key": key}),
+    }
+    proc = LivegresProcess(["--database-url", database_url], env, log_path=tmp_path / "livegres.log")
+    proc.start()
+    admin = {"x-hasura-admin-secret": "s3cret"}
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            setup = [
+                ("/v1/metadata", {"type": "clear_metadata", "args": {}}),
+                (
+                    "/v2/query",
+                    {"type": "run_sql", "args": {"sql": "CREATE TABLE IF NOT EXISTS note (id int PRIMARY KEY)"}},
+                ),
+                ("/v1/metadata", {"type": "pg_track_table", "args": {"table": "note"}}),
+                (
+                    "/v1/metadata",
+                    {
+                        "type": "pg_create_select_permission",
+                        "args": {"table": "note", "role": "user", "permission": {"columns": "*", "filter": {}}},
+                    },
+                ),
+            ]
+            for url, body in setup:
+                reply = await http.post(proc.url + url, json=body, headers=admin)
+                assert reply.status_code == 200, reply.text
+            token = mint(key, "HS256", hasura_claims("user"), lifetime=2)
+            headers = {"accept": "text/event-stream", "authorization": f"Bearer {token}"}
+            query = {"query": "subscription { note { id } }"}
+            async with http.stream("POST", proc.url + "/v1/graphql", json=query, headers=headers) as r:
+                events = [e async for e in _sse_events(r)]
+        assert events[0] == ("next", '{"data":{"note":[]}}')
+        assert events[1][0] == "next" and json.loads(events[1][1])["errors"][0]["extensions"]["code"] == "invalid-jwt"
+        assert events[-1][0] == "complete"
+    finally:
+        proc.stop()

@@ -36,6 +36,34 @@ HEARTBEAT_SECONDS = 5.0
 TOKEN_HEADER = "x-graphql-event-stream-token"
 RESERVATION_SECONDS = 60.0
 CHANNEL_BUFFER = 64
+MAX_CHANNELS = 10_000
+"""Reserved or open single-connection streams per server process."""
+MAX_OPERATIONS = 1000
+"""Operations on one single-connection stream (as on one WebSocket)."""
+EXPIRED = QueryError("invalid-jwt", "Could not verify JWT: JWTExpired")
+
+
+def _expiry_wait(session: Session) -> float | None:
+    """Seconds until the session's credentials expire (None: they do not)."""
+    return None if session.expires_at is None else max(0.0, session.expires_at - time.time())
+
+
+async def _next(sink: Sink, session: Session, heartbeat: float | None) -> Message | None:
+    """The sink's next message; None after ``heartbeat`` seconds without one; an error message
+    once the session's JWT (or webhook answer) has expired."""
+    wait = _expiry_wait(session)
+    if wait is not None and wait <= 0:
+        return Message("error", orjson.dumps([EXPIRED.to_graphql_json(False)]))
+    timeout = heartbeat if wait is None else (wait if heartbeat is None else min(wait, heartbeat))
+    try:
+        return await asyncio.wait_for(sink.get(), timeout)
+    except TimeoutError:
+        expired = _expiry_wait(session)
+        if expired is not None and expired <= 0:
+            return Message("error", orjson.dumps([EXPIRED.to_graphql_json(False)]))
+        return None
+
+
 _MULTIPART = 'multipart/mixed; boundary="graphql"; subscriptionSpec=1.0'
 _NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -53,7 +81,7 @@ async def v1_graphql(request: Request) -> Response:
     """``/v1/graphql`` over HTTP: streams for SSE and multipart clients, else the usual answer."""
     token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
     if request.method == "PUT":
-        return _reserve(request)
+        return await _reserve(request)
     if token is not None:
         return await _single_connection(request, token)
     if request.method == "DELETE":
@@ -135,9 +163,7 @@ async def _run(runtime: Any, frames: _Frames, body: Any, session: Session) -> As
     sub: Subscription = started
     try:
         while True:
-            message: Message | None = None
-            with contextlib.suppress(TimeoutError):
-                message = await asyncio.wait_for(sink.get(), HEARTBEAT_SECONDS)
+            message = await _next(sink, session, HEARTBEAT_SECONDS)
             if message is None:
                 yield frames.heartbeat()
                 continue
@@ -177,13 +203,33 @@ def _channels(request: Request) -> dict[str, _Channel]:
     return found
 
 
-def _reserve(request: Request) -> Response:
+def _drop(channels: dict[str, _Channel], channel: _Channel) -> None:
+    """Forget a channel and stop its operations."""
+    if channels.get(channel.token) is channel:
+        del channels[channel.token]
+    for task in channel.operations.values():
+        task.cancel()
+    channel.operations.clear()
+
+
+def _expire_reservation(channels: dict[str, _Channel], channel: _Channel) -> None:
+    if not channel.streaming:
+        _drop(channels, channel)
+
+
+async def _reserve(request: Request) -> Response:
+    runtime: Any = request.app.state.runtime
+    try:
+        await runtime.authenticator.resolve(request.headers.items())
+    except QueryError as exc:
+        return PlainTextResponse(exc.message, exc.status)
     channels = _channels(request)
-    now = time.monotonic()
-    for stale in [c for c in channels.values() if not c.streaming and now - c.created > RESERVATION_SECONDS]:
-        del channels[stale.token]
+    if len(channels) >= MAX_CHANNELS:
+        return PlainTextResponse("Too many streams", 503)
     token = secrets.token_urlsafe(24)
-    channels[token] = _Channel(token)
+    channel = channels[token] = _Channel(token)
+    # a reservation nobody opens within the time is dropped, with anything started on it
+    asyncio.get_running_loop().call_later(RESERVATION_SECONDS, _expire_reservation, channels, channel)
     return PlainTextResponse(token, 201)
 
 
@@ -215,6 +261,8 @@ async def _single_connection(request: Request, token: str) -> Response:
         return PlainTextResponse("Operation ID is missing", 400)
     if op_id in channel.operations:
         return PlainTextResponse("Operation with ID already exists", 409)
+    if len(channel.operations) >= MAX_OPERATIONS:
+        return PlainTextResponse("Too many operations on this stream", 429)
     runtime: Any = request.app.state.runtime
     try:
         session = await runtime.authenticator.resolve(request.headers.items(), body)
@@ -247,7 +295,9 @@ async def _channel_operation(runtime: Any, channel: _Channel, op_id: str, body: 
             return
         sub = started
         while True:
-            message = await sink.get()
+            message = await _next(sink, session, None)
+            if message is None:
+                continue
             if message.kind == "data":
                 # a full stream buffer makes this wait; meanwhile the sink keeps only the latest
                 await channel.events.put(_event("next", op_id, message.body))
