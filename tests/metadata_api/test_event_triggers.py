@@ -340,6 +340,13 @@ async def test_livegres_arguments_are_checked(client: httpx.AsyncClient) -> None
     assert answer["code"] == "parse-failed" and answer["path"] == "$.filter"
     bad = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_regex": "x"}}})
     assert (await error(client, bad))["code"] == "parse-failed"
+    # A value that does not fit the column's type is refused now, not by every later write.
+    bad = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_eq": "abc"}}})
+    answer = await error(client, bad)
+    assert answer["code"] == "parse-failed" and "does not fit the table" in answer["error"]
+    bad = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_in": [1, 1e100]}}})
+    assert (await error(client, bad))["code"] == "parse-failed"
+    await ok(client, {"type": "run_sql", "args": {"sql": "INSERT INTO et.keyed VALUES (99, 1)"}})
     good = create("f1", "keyed", insert={"columns": "*"}, filter={"new": {"c1": {"_gt": 10}}})
     await ok(client, good)
     entry = await table_entry(client, "keyed", "et")

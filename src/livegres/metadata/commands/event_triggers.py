@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
 import orjson
 
 from livegres import catalog as cat
@@ -29,10 +30,28 @@ from livegres.events.filters import FilterError, compile_filter
 from livegres.metadata import model as m
 from livegres.metadata.commands.base import SUCCESS, Context, command
 from livegres.metadata.resolve import qn, text
+from livegres.sql.fragment import quote_ident
 
 MAX_NAME_LENGTH = 42
 _NAME = re.compile(r"[A-Za-z]+[A-Za-z0-9_\-]*")
 DEFAULT_RETRY_CONF = m.RetryConf(num_retries=0, interval_sec=10, timeout_sec=60)
+
+
+_ROW_REFERENCE = re.compile(r"\b(?:NEW|OLD)\.")
+
+
+async def _filter_problem(ctx: Context, compiled: str, table: cat.Table) -> str | None:
+    """Plan the filter once against a null row of the table: a value that does not cast to its
+    column's type, or an operator the type lacks, fails here (PostgreSQL folds the casts of
+    constants while planning) rather than in every later write to the table."""
+    row = f"(NULL::{quote_ident(table.name.schema)}.{quote_ident(table.name.name)})."
+    statement = "SELECT " + _ROW_REFERENCE.sub(lambda _: row, compiled)
+    try:
+        async with ctx.conn.transaction():
+            await ctx.conn.execute(statement)
+    except asyncpg.PostgresError as exc:
+        return str(getattr(exc, "message", exc))
+    return None
 
 
 def find_trigger(source: m.Source, name: str) -> tuple[m.Table, m.EventTrigger] | None:
@@ -129,9 +148,12 @@ async def create_event_trigger(ctx: Context, args: Any) -> Any:
     if condition is not None:
         for op in ("INSERT", "UPDATE", "DELETE"):
             try:
-                compile_filter(condition, catalog_table, op)
+                compiled = compile_filter(condition, catalog_table, op)
             except FilterError as exc:
                 raise ctx.parse_error(str(exc), FILTER_KEY) from None
+            problem = await _filter_problem(ctx, compiled, catalog_table)
+            if problem is not None:
+                raise ctx.parse_error(f"the filter does not fit the table: {problem}", FILTER_KEY)
         extra[FILTER_KEY] = condition
     if ordered:
         extra[ORDERED_KEY] = True
