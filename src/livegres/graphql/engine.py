@@ -312,15 +312,14 @@ def _freeze(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def explain_plans(engine: QueryEngine, request: GraphQLRequest, role: str) -> list[tuple[str, CompiledQuery, Prepared]]:
-    """Each database root field of the operation compiled on its own (``/v1/graphql/explain``)."""
-    prepared = engine.prepare(request, role)
+def explain_plans(engine: QueryEngine, prepared: Prepared) -> list[tuple[str, CompiledQuery]]:
+    """Each database root field of a prepared query compiled on its own (``/v1/graphql/explain``)."""
     if prepared.plan.mutation is not None:
         raise QueryError("not-supported", "only queries can be explained", path="$")
     doc = prepared.document
     normalised = Normaliser(doc.schema, doc.fragments, Inputs(prepared.variables)).operation(doc.operation)
-    out: list[tuple[str, CompiledQuery, Prepared]] = []
+    out: list[tuple[str, CompiledQuery]] = []
     for alias, root in normalised.operation.fields:
         single = ir.Operation(((alias, root),), normalised.operation.redactions)
-        out.append((alias, compile_operation(single, stringify_numeric_types=engine.stringify_numeric_types), prepared))
+        out.append((alias, compile_operation(single, stringify_numeric_types=engine.stringify_numeric_types)))
     return out

@@ -24,6 +24,7 @@ import orjson
 
 from livegres.ir.values import Param, SessionVariable
 from livegres.sql import CompiledQuery
+from livegres.sql.bind import array_literal
 
 CohortValues = tuple[Any, ...]
 """The bound values of one cohort, hashable (lists as tuples): equal tuples share a cohort."""
@@ -85,17 +86,4 @@ def cohort_values(args: Sequence[Any]) -> CohortValues:
 def vars_json(values: CohortValues) -> str:
     """The JSON array of texts the multiplexed statement reads: array arguments become
     PostgreSQL array literals, cast back with ``::text[]``."""
-    return orjson.dumps([_array_literal(v) if isinstance(v, tuple) else v for v in values]).decode()
-
-
-def _array_literal(items: Sequence[Any]) -> str:
-    out: list[str] = []
-    for item in items:
-        if item is None:
-            out.append("NULL")
-        elif isinstance(item, list | tuple):
-            out.append(_array_literal(item))
-        else:
-            text = str(item)
-            out.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(out) + "}"
+    return orjson.dumps([array_literal(v) if isinstance(v, tuple) else v for v in values]).decode()

@@ -18,30 +18,16 @@ from typing import Any
 import asyncpg
 
 from livegres.errors import QueryError
+from livegres.sql.bind import printed_array
 
 _MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
-
-
-def _array_item(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, list):
-        return _array_literal(value)
-    text = str(value)
-    if text == "" or text.upper() == "NULL" or any(c in text for c in ',{}"\\ \t\n'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
-
-
-def _array_literal(values: list[Any]) -> str:
-    return "{" + ",".join(_array_item(v) for v in values) + "}"
 
 
 def _text(value: Any) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, list):
-        return _array_literal(value)
+        return printed_array(value)
     return str(value)
 
 

@@ -10,7 +10,6 @@ the older ``/v1alpha1/graphql`` answers errors with their HTTP status and the
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any
 
 import asyncpg
@@ -26,8 +25,8 @@ from livegres.graphql.engine import Prepared, explain_plans
 from livegres.ir.values import SessionObject
 from livegres.pipeline import Outcome, Pipeline, database_error
 from livegres.runtime import Runtime
-from livegres.sql import BindError, bind
-from livegres.sql.bind import array_literal, session_names
+from livegres.sql import BindError, CompiledQuery, bind
+from livegres.sql.bind import printed_array, session_names
 
 JSON = "application/json"
 
@@ -105,15 +104,18 @@ async def v1alpha1_graphql(request: Request) -> Response:
     return Response(content, status, media_type=JSON)
 
 
-_PLAIN_ELEMENT = re.compile(r"^[0-9A-Za-z_.+-]+$")
-
-
-def _shown_array(items: list[Any]) -> str:
-    """An array parameter as PostgreSQL prints it (``{1,2,3}``; elements quoted only when
-    they need it): the statement itself receives the fully quoted literal."""
-    if all(isinstance(i, str) and _PLAIN_ELEMENT.match(i) and i.upper() != "NULL" for i in items):
-        return "{" + ",".join(items) + "}"
-    return array_literal(items)
+async def _plan(
+    pipeline: Pipeline, compiled: CompiledQuery, prepared: Prepared, session: Session
+) -> tuple[list[Any], list[str]]:
+    """The statement's arguments for this session, and PostgreSQL's plan of it."""
+    try:
+        args = bind(compiled, prepared.variables, session.variables)
+        rows = await pipeline.pool.fetch("EXPLAIN " + compiled.text, *args)
+    except BindError as exc:
+        raise QueryError("not-found", str(exc)) from None
+    except asyncpg.PostgresError as exc:
+        raise database_error(exc) from None
+    return args, [r[0] for r in rows]
 
 
 async def _explain_subscription(pipeline: Pipeline, prepared: Prepared, session: Session) -> dict[str, Any]:
@@ -123,13 +125,7 @@ async def _explain_subscription(pipeline: Pipeline, prepared: Prepared, session:
     compiled = prepared.plan.compiled
     if compiled is None:
         raise QueryError("not-supported", "nothing to explain: the subscription reads no table", path="$")
-    try:
-        args = bind(compiled, prepared.variables, session.variables)
-        rows = await pipeline.pool.fetch("EXPLAIN " + compiled.text, *args)
-    except BindError as exc:
-        raise QueryError("not-found", str(exc)) from None
-    except asyncpg.PostgresError as exc:
-        raise database_error(exc) from None
+    args, plan = await _plan(pipeline, compiled, prepared, session)
     used: dict[str, str] = {}
     synthetic: list[str | None] = []
     for param, value in zip(compiled.params, args, strict=True):
@@ -139,9 +135,9 @@ async def _explain_subscription(pipeline: Pipeline, prepared: Prepared, session:
         elif names:
             used.update({n: session.variables[n] for n in names if n in session.variables})
         else:
-            synthetic.append(_shown_array(value) if isinstance(value, list) else value)
+            synthetic.append(printed_array(value) if isinstance(value, list) else value)
     variables = {"query": dict(prepared.variables), "session": used, "synthetic": synthetic, "cursor": {}}
-    return {"sql": compiled.text, "plan": [r[0] for r in rows], "variables": variables}
+    return {"sql": compiled.text, "plan": plan, "variables": variables}
 
 
 async def explain(request: Request) -> Response:
@@ -161,21 +157,14 @@ async def explain(request: Request) -> Response:
             role=str({k.lower(): v for k, v in user.items()}.get("x-hasura-role", "admin")),
             variables={str(k).lower(): str(v) for k, v in user.items()},
         )
-        prepared_sub = pipeline.engine.prepare(gql, as_session.role, subscriptions=True)
-        if prepared_sub.document.operation.operation is OperationType.SUBSCRIPTION:
-            return Response(
-                orjson.dumps(await _explain_subscription(pipeline, prepared_sub, as_session)), media_type=JSON
-            )
+        prepared = pipeline.engine.prepare(gql, as_session.role, subscriptions=True)
+        if prepared.document.operation.operation is OperationType.SUBSCRIPTION:
+            explained = await _explain_subscription(pipeline, prepared, as_session)
+            return Response(orjson.dumps(explained), media_type=JSON)
         answer = []
-        for alias, compiled, prepared in explain_plans(pipeline.engine, gql, as_session.role):
-            try:
-                args = bind(compiled, prepared.variables, as_session.variables)
-                rows = await pipeline.pool.fetch("EXPLAIN " + compiled.text, *args)
-            except BindError as exc:
-                raise QueryError("not-found", str(exc)) from None
-            except asyncpg.PostgresError as exc:
-                raise database_error(exc) from None
-            answer.append({"field": alias, "sql": compiled.text, "plan": [r[0] for r in rows]})
+        for alias, compiled in explain_plans(pipeline.engine, prepared):
+            _, plan = await _plan(pipeline, compiled, prepared, as_session)
+            answer.append({"field": alias, "sql": compiled.text, "plan": plan})
     except orjson.JSONDecodeError:
         error = QueryError("invalid-json", "Error in $: Failed reading", path="$")
         return Response(orjson.dumps(error.to_metadata_json()), 400, media_type=JSON)

@@ -127,6 +127,24 @@ def _text(value: Any, is_json: bool) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def printed_array(values: Sequence[Any]) -> str:
+    """An array as PostgreSQL prints it (``{1,2,"a b",NULL}``: elements quoted only when they
+    need it), for answers shown to people (``run_sql`` results, explain); statements get
+    ``array_literal``."""
+    return "{" + ",".join(_printed_item(v) for v in values) + "}"
+
+
+def _printed_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, list | tuple):
+        return printed_array(value)
+    text = str(value)
+    if text == "" or text.upper() == "NULL" or any(c in text for c in ',{}"\\ \t\n'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
 def array_literal(items: Sequence[Any]) -> str:
     """``{"a","b\\"c",NULL,{"1","2"}}``: every element quoted, so no element text can
     break out of its slot."""
