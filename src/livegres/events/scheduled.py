@@ -31,7 +31,7 @@ from croniter import croniter  # type: ignore[import-untyped]
 from livegres import log
 from livegres.events import delivery
 from livegres.events.cleanup import run_cleanup_configs
-from livegres.events.worker import INSTANCE_LOCK_CLASS, Liveness, WorkerSettings
+from livegres.events.worker import INSTANCE_LOCK_CLASS, Liveness, Worker, WorkerSettings
 from livegres.metadata import model as m
 from livegres.metadata.resolve import SchemaCache
 
@@ -131,7 +131,7 @@ class _Job:
     payload: dict[str, Any]
 
 
-class ScheduledWorker:
+class ScheduledWorker(Worker):
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -139,13 +139,9 @@ class ScheduledWorker:
         get_cache: Callable[[], SchemaCache],
         client: aiohttp.ClientSession,
         liveness: Liveness,
+        http_slots: asyncio.Semaphore,
     ) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._get_cache = get_cache
-        self._client = client
-        self._live = liveness
-        self._wake = asyncio.Event()
+        super().__init__(pool, settings, get_cache, client, liveness, http_slots)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._generated_at = 0.0
@@ -271,7 +267,8 @@ class ScheduledWorker:
             )
             return
         try:
-            attempt = await delivery.post(self._client, job.target, job.payload)
+            async with self._http_slots:
+                attempt = await delivery.post(self._client, job.target, job.payload)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await self._pool.execute(

@@ -46,9 +46,11 @@ class EventsService:
             log.info("event delivery is off on this instance (events fetch interval is 0)")
             return
         await self._live.connect()
-        self.worker = EventWorker(self._pool, self._settings, self._get_cache, self._client, self._live)
+        slots = asyncio.Semaphore(self._settings.pool_size)
+        shared = (self._pool, self._settings, self._get_cache, self._client, self._live, slots)
+        self.worker = EventWorker(*shared)
         self.worker.start()
-        self.scheduled = ScheduledWorker(self._pool, self._settings, self._get_cache, self._client, self._live)
+        self.scheduled = ScheduledWorker(*shared)
         self.scheduled.start()
 
     async def stop(self) -> None:

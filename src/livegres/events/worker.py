@@ -182,7 +182,11 @@ class Liveness:
             self.conn = None
 
 
-class EventWorker:
+class Worker:
+    """What an instance's event-trigger and scheduled-event workers share: the pool, the
+    settings, the current metadata, the HTTP client and its slots (one limit,
+    ``HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE``, on the webhook calls of both), and liveness."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -190,15 +194,29 @@ class EventWorker:
         get_cache: Callable[[], SchemaCache],
         client: aiohttp.ClientSession,
         liveness: Liveness,
+        http_slots: asyncio.Semaphore,
     ) -> None:
         self._pool = pool
         self._settings = settings
         self._get_cache = get_cache
         self._client = client
         self._live = liveness
+        self._http_slots = http_slots
         self._wake = asyncio.Event()
+
+
+class EventWorker(Worker):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: WorkerSettings,
+        get_cache: Callable[[], SchemaCache],
+        client: aiohttp.ClientSession,
+        liveness: Liveness,
+        http_slots: asyncio.Semaphore,
+    ) -> None:
+        super().__init__(pool, settings, get_cache, client, liveness, http_slots)
         self._slot_free = asyncio.Event()
-        self._http_slots = asyncio.Semaphore(settings.pool_size)
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
         self._stopping = False
