@@ -110,7 +110,7 @@ class Pipeline:
             request = parse_request(body)
             prepared = self.engine.prepare(request, session.role, backend_only=session.backend_only)
             plan = prepared.plan
-            text: str | None = None
+            data: bytes | None = None
             if plan.mutation is not None:
                 if not mutations:
                     raise QueryError("method-not-allowed", "mutations are not allowed over GET, use POST", path="$")
@@ -123,10 +123,10 @@ class Pipeline:
                 except MissingVariable as exc:
                     raise QueryError("validation-failed", f'unbound variable "{exc.name}"') from None
                 try:
-                    text = await self.pool.fetchval(plan.compiled.text, *args)
+                    data = await self.pool.fetchval(plan.compiled.text, *args)  # bytea: the JSON
                 except asyncpg.PostgresError as exc:
                     raise database_error(exc) from None
-            return Outcome(data=self.engine.data_json(prepared, text))
+            return Outcome(data=self.engine.data_json(prepared, data))
         except QueryError as exc:
             return Outcome(error=exc)
         except Exception as exc:

@@ -256,17 +256,17 @@ class QueryEngine:
         data = result.data or {}
         return {k: data.get(k) for k in keys}
 
-    def data_json(self, prepared: Prepared, db_text: str | bytes | None) -> bytes:
-        """The JSON of ``data``: the database's text as is, or merged with introspection."""
+    def data_json(self, prepared: Prepared, from_db: bytes | None) -> bytes:
+        """The JSON of ``data``: the database's bytes as they are, or merged with introspection."""
         plan = prepared.plan
         if not plan.introspection:
-            assert db_text is not None
-            return db_text.encode() if isinstance(db_text, str) else db_text
+            assert from_db is not None
+            return from_db
         answered = plan.static_introspection
         if answered is None:
             answered = self.introspect(prepared.document, plan.introspection, prepared.variables)
-        from_db: dict[str, Any] = orjson.loads(db_text) if db_text is not None else {}
-        merged = {k: answered[k] if k in answered else from_db.get(k) for k in plan.order}
+        fields: dict[str, Any] = orjson.loads(from_db) if from_db is not None else {}
+        merged = {k: answered[k] if k in answered else fields.get(k) for k in plan.order}
         return orjson.dumps(merged)
 
 

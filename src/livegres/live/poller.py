@@ -243,7 +243,7 @@ class Poller:
         await asyncio.sleep(backoff)
         return min(backoff * 2, 2.0)
 
-    async def _fetch(self, cohorts: Sequence[Cohort]) -> list[tuple[int, bytes | str | None]]:
+    async def _fetch(self, cohorts: Sequence[Cohort]) -> list[tuple[int, bytes | None]]:
         async with self.gate:
             self.stats.statements += 1
             rows = await self.pool.fetch(self.sql, [c.id for c in cohorts], [c.vars for c in cohorts])
@@ -279,7 +279,7 @@ class Poller:
             self._deliver(rows)
 
     async def _one_by_one(self, batch: Sequence[Cohort]) -> None:
-        rows: list[tuple[int, bytes | str | None]] = []
+        rows: list[tuple[int, bytes | None]] = []
         for cohort in batch:
             try:
                 rows.extend(await self._fetch([cohort]))
@@ -289,12 +289,12 @@ class Poller:
                 self._fail([cohort], database_error(error))
         self._deliver(rows)
 
-    def _deliver(self, rows: Iterable[tuple[int, bytes | str | None]]) -> None:
+    def _deliver(self, rows: Iterable[tuple[int, bytes | None]]) -> None:
         for cohort_id, text in rows:
             cohort = self.by_id.get(cohort_id)
             if cohort is None:
                 continue
-            data = text if isinstance(text, bytes) else (text or "null").encode()
+            data = text if text is not None else b"null"
             digest = hashlib.blake2b(data, digest_size=16).digest()
             changed = digest != cohort.digest
             cohort.digest, cohort.data = digest, data
